@@ -1,0 +1,49 @@
+# Evergreen: the two set-up commands are `make demo` and `make test`.
+# Each installs what is missing (Debian packages), builds, and runs.
+
+SHELL := /bin/bash
+DEBIAN_PACKAGES := libev-dev libc-ares-dev libidn2-dev pkg-config dnsmasq-base dnsperf iproute2 util-linux mount
+SWIFT ?= swift
+SWIFT_BUILD_FLAGS ?=
+DNSWORLD := scripts/dnsworld
+
+.PHONY: all deps build release test test-hub test-dnsworld demo bench clean
+
+all: build
+
+## deps: install the Debian packages the build, tests and demo need (only those missing)
+deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build: deps
+	$(SWIFT) build $(SWIFT_BUILD_FLAGS)
+
+release: deps
+	$(SWIFT) build -c release --product evergreen
+
+## test: every test; resolver and socket tests run inside the hermetic DNS world
+test: deps
+	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
+	@$(DNSWORLD) check || { echo "make test needs root (for the private network namespace); see above"; exit 1; }
+	$(DNSWORLD) run -- $(SWIFT) test --skip-build $(SWIFT_BUILD_FLAGS)
+	bash Tests/dnsworld-selftest.sh
+
+## demo: resolve names with every backend, then an echo server and 1,000 client tasks (loopback only)
+demo: release
+	@$(DNSWORLD) check || { echo "make demo needs root (for the private network namespace); see above"; exit 1; }
+	$(DNSWORLD) run -- bash scripts/demo.sh
+
+## bench: every benchmark against its reference, in one run; writes Benchmarks/out/
+bench: release
+	bash Benchmarks/setup.sh
+	Benchmarks/.venv/bin/python Benchmarks/bench.py --no-build
+
+clean:
+	rm -rf .build Benchmarks/out

@@ -1,0 +1,159 @@
+import CLibev
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a wait does when its own timeout passes.
+public enum OnTimeout: Sendable {
+    /// Throw `TimeoutError` ("timed out"). The default.
+    case throwTimeoutError
+    /// Throw this error, as given.
+    case throwError(any Error & Sendable)
+    /// Return quietly: the wait returns an empty `IOEvents`.
+    case returnEmpty
+}
+
+extension Hub {
+    /// Whether the current task prefers this hub as its task executor, so
+    /// that code after a suspension resumes on the hub's thread.
+    @inline(__always)
+    var isPreferredByCurrentTask: Bool {
+        withUnsafeCurrentTask { $0?.unownedTaskExecutor == unownedExecutorForTasks }
+    }
+
+    /// Runs `operation` on `hub` (default: the current hub, else
+    /// `Hub.default`) in a task that prefers it, hopping there and back if
+    /// needed. Every hub wait goes through this, so it never blocks a thread
+    /// and always resumes on the hub's thread.
+    @inline(__always)
+    static func onHub<T>(_ hub: Hub? = nil, _ operation: (Hub) async throws -> T) async throws -> T {
+        let target = hub ?? Hub.current ?? Hub.default
+        if target.isCurrent && target.isPreferredByCurrentTask {
+            return try await operation(target)
+        }
+        return try await withTaskExecutorPreference(target, isolation: nil) {
+            try await operation(target)
+        }
+    }
+
+    /// Hands out a waiter, failing if the hub is closing. Hub thread only.
+    @inline(__always)
+    func acquireWaiter() throws(HubError) -> WaiterRef {
+        if closing { throw HubError.shutDown(hub: name) }
+        let waiter = waiters.acquire()
+        return WaiterRef(pointer: waiter, generation: waiter.pointee.generation)
+    }
+
+    /// Returns a waiter to the pool and gives back the error it was woken with.
+    @inline(__always)
+    func releaseWaiter(_ ref: WaiterRef) -> (any Error)? {
+        let error = ref.pointer.pointee.error
+        waiters.release(ref.pointer)
+        return error
+    }
+
+    /// Arms the waiter (an io watcher when `fd >= 0`, a timer for the earlier
+    /// of `timeoutNanoseconds` and the enclosing scope's deadline) and
+    /// suspends until one fires, the task is cancelled, or something else
+    /// finishes the waiter. Hub thread only; the task must prefer this hub.
+    ///
+    /// `fd < 0` arms no io watcher; `fd == Hub.armAsSet` starts the waiter's
+    /// io watcher with the descriptor and events it already has.
+    func suspend(_ ref: WaiterRef, fd: Int32, events: Int32, timeoutNanoseconds: UInt64?) async -> Int32 {
+        let waiter = ref.pointer
+        var timerAfter: UInt64?
+        if let timeoutNanoseconds { timerAfter = timeoutNanoseconds }
+        if let scope = ScopeDeadline.current {
+            let now = evg_monotonic_ns()
+            let left = scope.deadline > now ? scope.deadline - now : 0
+            if timerAfter == nil || left < timerAfter! {
+                timerAfter = left
+                waiter.pointee.timerIsScope = true
+                waiter.pointee.scopeID = scope.id
+            }
+        }
+        return await withTaskCancellationHandler {
+            await withUnsafeContinuation(isolation: nil) { (continuation: UnsafeContinuation<Int32, Never>) in
+                waiter.pointee.continuation = continuation
+                if waiter.pointee.cancelRequested {
+                    if closing { waiter.pointee.error = HubError.shutDown(hub: name) }
+                    finishWaiter(waiter, loop: loop, code: closing ? WaitCode.failed : WaitCode.cancelled)
+                    return
+                }
+                if fd >= 0 {
+                    evg_io_set(waiter.io, fd, events)
+                    ev_io_start(loop, waiter.io)
+                } else if fd == Hub.armAsSet {
+                    ev_io_start(loop, waiter.io)
+                }
+                if let timerAfter {
+                    // libev times from its cached clock; refresh it so the
+                    // timer never fires early.
+                    ev_now_update(loop)
+                    evg_timer_set(waiter.timer, Double(timerAfter) / 1e9, 0)
+                    ev_timer_start(loop, waiter.timer)
+                }
+                waiter.pointee.phase = .waiting
+            }
+        } onCancel: {
+            self.requestCancel(ref)
+        }
+    }
+
+    /// Turns a wait's end into its result or error.
+    @inline(__always)
+    func outcome(_ code: Int32, error: (any Error)?, scopeID: UInt64, onTimeout: OnTimeout) throws -> IOEvents {
+        // libev reports a descriptor epoll rejects (closed, never opened) as
+        // EV_ERROR, the sign bit: far below our own small negative codes.
+        if code < WaitCode.lowest {
+            throw SystemError(code: EBADF)
+        }
+        if code > 0 {
+            return IOEvents(rawValue: code & (IOEvents.read.rawValue | IOEvents.write.rawValue))
+        }
+        switch code {
+        case WaitCode.timedOut:
+            switch onTimeout {
+            case .throwTimeoutError: throw TimeoutError()
+            case .throwError(let error): throw error
+            case .returnEmpty: return []
+            }
+        case WaitCode.scopeExpired: throw ScopeExpired(scopeID: scopeID)
+        case WaitCode.cancelled: throw CancellationError()
+        case WaitCode.failed: throw error ?? HubError.shutDown(hub: name)
+        default: return []
+        }
+    }
+
+    /// `suspend`'s marker for "start the io watcher as it is set".
+    static let armAsSet: Int32 = -2
+
+    /// One wait on `fd` with a fresh watcher. Hub thread only.
+    func waitIO(_ fd: Int32, events: Int32, timeout: Duration?, onTimeout: OnTimeout) async throws -> IOEvents {
+        // libev aborts on a descriptor epoll rejects, so check it is open.
+        guard evg_fd_is_open(fd) != 0 else {
+            throw SystemError(code: EBADF, message: "Bad file descriptor: \(fd)")
+        }
+        let ns = try nanoseconds(timeout)
+        let ref = try acquireWaiter()
+        let code = await suspend(ref, fd: fd, events: events, timeoutNanoseconds: ns)
+        let scopeID = ref.pointer.pointee.scopeID
+        let error = releaseWaiter(ref)
+        return try outcome(code, error: error, scopeID: scopeID, onTimeout: onTimeout)
+    }
+
+    /// Suspends the calling task for `duration` on the hub's timer.
+    ///
+    /// - Throws: `CancellationError` if the task is cancelled meanwhile;
+    ///   `HubError.shutDown` if the hub shuts down.
+    public func sleep(for duration: Duration) async throws {
+        try await Hub.onHub(self) { hub in
+            let ns = try nanoseconds(duration)
+            let ref = try hub.acquireWaiter()
+            let code = await hub.suspend(ref, fd: -1, events: 0, timeoutNanoseconds: ns)
+            let scopeID = ref.pointer.pointee.scopeID
+            let error = hub.releaseWaiter(ref)
+            _ = try hub.outcome(code, error: error, scopeID: scopeID, onTimeout: .returnEmpty)
+        }
+    }
+}

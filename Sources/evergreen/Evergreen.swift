@@ -1,0 +1,20 @@
+import ArgumentParser
+import Sockets
+
+/// The `evergreen` command-line tool.
+@main
+struct Evergreen: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evergreen",
+        abstract: "Cooperative networking on a libev hub: resolve names, compare resolvers, serve, benchmark.",
+        subcommands: [Bench.self]
+    )
+}
+
+/// `evergreen bench ...`
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmarks (the harness in Benchmarks/ compares them with gevent, C and SwiftNIO).",
+        subcommands: [BenchWait.self]
+    )
+}
