@@ -45,6 +45,9 @@ public final class Hub: TaskExecutor, @unchecked Sendable {
     var waiters = WaiterPool()
     /// Set on the hub thread when shutdown begins: new waits fail at once.
     var closing = false
+    /// Whether the job running now is an actor's (serial-executor) job: code
+    /// in it resumes on the actor, not necessarily on the hub, after a wait.
+    var runningIsolatedJob = false
     private var shutdownHooks: [() -> Void] = []
     var unownedExecutorForTasks: UnownedTaskExecutor!
     private var unownedSerial: UnownedSerialExecutor!
@@ -219,18 +222,26 @@ public final class Hub: TaskExecutor, @unchecked Sendable {
             finishPass()
             return
         }
-        let start = evg_monotonic_ns()
+        // The clock is read only once the pass is long enough to matter.
+        var start: UInt64 = 0
         var ran = 0
         while let item = runQueue.pop() {
             if item.isolated {
+                runningIsolatedJob = true
                 item.job.runSynchronously(isolatedTo: unownedSerial, taskExecutor: unownedExecutorForTasks)
+                runningIsolatedJob = false
             } else {
                 item.job.runSynchronously(on: unownedExecutorForTasks)
             }
             ran &+= 1
             if ran & 31 == 0 {
                 if inboxNonEmpty.load(ordering: .acquiring) { takeInbox() }
-                if evg_monotonic_ns() &- start > runQueueBudgetNanoseconds { break }
+                let now = evg_monotonic_ns()
+                if start == 0 {
+                    start = now
+                } else if now &- start > runQueueBudgetNanoseconds {
+                    break
+                }
             }
         }
         finishPass()

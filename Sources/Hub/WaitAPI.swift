@@ -59,6 +59,12 @@ public func waitReadWrite(_ source: some FileDescriptorConvertible, timeout: Dur
     try await waitReadWrite(source.fileDescriptor, timeout: timeout, onTimeout: onTimeout)
 }
 
+/// `waitRead` on a watcher: the same as `wait(_:timeout:onTimeout:)`.
+@discardableResult
+public func waitRead(_ watcher: IOWatcher, timeout: Duration? = nil, onTimeout: OnTimeout = .throwTimeoutError) async throws -> IOEvents {
+    try await watcher.wait(timeout: timeout, onTimeout: onTimeout)
+}
+
 /// Suspends the calling task until `watcher` fires.
 ///
 /// - Throws: `ConcurrentUseError` at once if another task is already waiting
@@ -127,36 +133,45 @@ public final class IOWatcher: @unchecked Sendable {
     /// See `wait(_:timeout:onTimeout:)`.
     @discardableResult
     public func wait(timeout: Duration? = nil, onTimeout: OnTimeout = .throwTimeoutError) async throws -> IOEvents {
-        try await Hub.onHub(hub) { hub in
-            guard self.active == nil else { throw ConcurrentUseError() }
-            let ns = try nanoseconds(timeout)
-            if hub.closing { throw HubError.shutDown(hub: hub.name) }
-            let waiter: UnsafeMutablePointer<Waiter>
-            if let dedicated {
-                waiter = dedicated
-                // Restarted in the iteration that stopped it, the watcher
-                // makes libev issue no epoll_ctl; otherwise libev re-adds the
-                // descriptor, and aborts if it was closed: check first.
-                if waiter.pointee.stoppedInIteration != ev_iteration(hub.loop), evg_fd_is_open(fileDescriptor) == 0 {
-                    throw SystemError(code: EBADF, message: "Bad file descriptor: \(fileDescriptor)")
-                }
-            } else {
-                guard evg_fd_is_open(fileDescriptor) != 0 else {
-                    throw SystemError(code: EBADF, message: "Bad file descriptor: \(fileDescriptor)")
-                }
-                waiter = hub.waiters.acquireDedicated(fd: fileDescriptor, events: events.rawValue)
-                dedicated = waiter
-            }
-            hub.waiters.beginDedicated(waiter)
-            let ref = WaiterRef(pointer: waiter, generation: waiter.pointee.generation)
-            self.active = ref
-            let code = await hub.suspend(ref, fd: Hub.armAsSet, events: 0, timeoutNanoseconds: ns)
-            self.active = nil
-            let scopeID = waiter.pointee.scopeID
-            let error = waiter.pointee.error
-            hub.waiters.endDedicated(waiter)
-            return try hub.outcome(code, error: error, scopeID: scopeID, onTimeout: onTimeout)
+        // The common case, a task on this hub, avoids the hop's closure and
+        // executor-preference record.
+        if hub.resumesHere { return try await waitHere(timeout: timeout, onTimeout: onTimeout) }
+        return try await withTaskExecutorPreference(hub, isolation: nil) {
+            try await self.waitHere(timeout: timeout, onTimeout: onTimeout)
         }
+    }
+
+    /// The wait itself; the task is on the hub and resumes there.
+    @inline(__always)
+    private func waitHere(timeout: Duration?, onTimeout: OnTimeout) async throws -> IOEvents {
+        guard active == nil else { throw ConcurrentUseError() }
+        let ns = try nanoseconds(timeout)
+        if hub.closing { throw HubError.shutDown(hub: hub.name) }
+        let waiter: UnsafeMutablePointer<Waiter>
+        if let dedicated {
+            waiter = dedicated
+            // Restarted in the iteration that stopped it, the watcher makes
+            // libev issue no epoll_ctl; otherwise libev re-adds the
+            // descriptor, and aborts if it was closed: check first.
+            if waiter.pointee.stoppedInIteration != ev_iteration(hub.loop), evg_fd_is_open(fileDescriptor) == 0 {
+                throw SystemError(code: EBADF, message: "Bad file descriptor: \(fileDescriptor)")
+            }
+        } else {
+            guard evg_fd_is_open(fileDescriptor) != 0 else {
+                throw SystemError(code: EBADF, message: "Bad file descriptor: \(fileDescriptor)")
+            }
+            waiter = hub.waiters.acquireDedicated(fd: fileDescriptor, events: events.rawValue)
+            dedicated = waiter
+        }
+        hub.waiters.beginDedicated(waiter)
+        let ref = WaiterRef(pointer: waiter, generation: waiter.pointee.generation)
+        active = ref
+        let code = await hub.suspend(ref, fd: Hub.armAsSet, events: 0, timeoutNanoseconds: ns)
+        active = nil
+        let scopeID = waiter.pointee.scopeID
+        let error = waiter.pointee.error
+        hub.waiters.endDedicated(waiter)
+        return try hub.outcome(code, error: error, scopeID: scopeID, onTimeout: onTimeout)
     }
 
     /// See `cancelWait(_:error:)`.

@@ -14,12 +14,11 @@ public enum OnTimeout: Sendable {
 }
 
 extension Hub {
-    /// Whether the current task prefers this hub as its task executor, so
-    /// that code after a suspension resumes on the hub's thread.
+    /// Whether code after a suspension resumes on this hub's thread: true
+    /// for a task job running here (only tasks that prefer the hub are
+    /// enqueued on it), false for an actor job (it resumes on its actor).
     @inline(__always)
-    var isPreferredByCurrentTask: Bool {
-        withUnsafeCurrentTask { $0?.unownedTaskExecutor == unownedExecutorForTasks }
-    }
+    var resumesHere: Bool { isCurrent && !runningIsolatedJob }
 
     /// Runs `operation` on `hub` (default: the current hub, else
     /// `Hub.default`) in a task that prefers it, hopping there and back if
@@ -28,7 +27,7 @@ extension Hub {
     @inline(__always)
     static func onHub<T>(_ hub: Hub? = nil, _ operation: (Hub) async throws -> T) async throws -> T {
         let target = hub ?? Hub.current ?? Hub.default
-        if target.isCurrent && target.isPreferredByCurrentTask {
+        if target.resumesHere {
             return try await operation(target)
         }
         return try await withTaskExecutorPreference(target, isolation: nil) {
@@ -59,6 +58,7 @@ extension Hub {
     ///
     /// `fd < 0` arms no io watcher; `fd == Hub.armAsSet` starts the waiter's
     /// io watcher with the descriptor and events it already has.
+    @inline(__always)
     func suspend(_ ref: WaiterRef, fd: Int32, events: Int32, timeoutNanoseconds: UInt64?) async -> Int32 {
         let waiter = ref.pointer
         var timerAfter: UInt64?

@@ -18,6 +18,17 @@ struct BenchWait: AsyncParsableCommand {
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
+    /// Which form of the wait API the ping-pong uses.
+    enum API: String, ExpressibleByArgument, CaseIterable {
+        /// `waitRead(IOWatcher)`: a persistent watcher per pipe, as a socket has.
+        case watcher
+        /// `waitRead(fd)`: a fresh watcher per call, as gevent's `wait_read(fd)`.
+        case raw
+    }
+
+    @Option(help: "watcher: waitRead on a persistent IOWatcher per pipe (what sockets do); raw: waitRead(fd), a fresh watcher per call.")
+    var api: API = .watcher
+
     func validate() throws {
         guard rounds > 0 else { throw ValidationError("--rounds must be positive (got \(rounds))") }
     }
@@ -28,14 +39,17 @@ struct BenchWait: AsyncParsableCommand {
         let ping = try Pipe(), pong = try Pipe()
         defer { ping.close(); pong.close() }
         let rounds = self.rounds
+        let useWatchers = api == .watcher
         let clock = ContinuousClock()
         let started = clock.now
         try await hub.run {
+            let pingWatcher = try IOWatcher(fileDescriptor: ping.readEnd, events: .read)
+            let pongWatcher = try IOWatcher(fileDescriptor: pong.readEnd, events: .read)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     var byte: UInt8 = 0
                     for _ in 0..<rounds {
-                        try await waitRead(ping.readEnd)
+                        if useWatchers { try await waitRead(pingWatcher) } else { try await waitRead(ping.readEnd) }
                         guard read(ping.readEnd, &byte, 1) == 1 else { throw SystemError.lastError() }
                         guard write(pong.writeEnd, &byte, 1) == 1 else { throw SystemError.lastError() }
                     }
@@ -43,7 +57,7 @@ struct BenchWait: AsyncParsableCommand {
                 var byte: UInt8 = 1
                 for _ in 0..<rounds {
                     guard write(ping.writeEnd, &byte, 1) == 1 else { throw SystemError.lastError() }
-                    try await waitRead(pong.readEnd)
+                    if useWatchers { try await waitRead(pongWatcher) } else { try await waitRead(pong.readEnd) }
                     guard read(pong.readEnd, &byte, 1) == 1 else { throw SystemError.lastError() }
                 }
                 try await group.waitForAll()
@@ -53,9 +67,9 @@ struct BenchWait: AsyncParsableCommand {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let rate = Double(rounds) / seconds
         if json {
-            print(#"{"bench":"wait","impl":"evergreen","rounds":\#(rounds),"seconds":\#(seconds),"rate":\#(rate)}"#)
+            print(#"{"bench":"wait","impl":"evergreen","api":"\#(api.rawValue)","rounds":\#(rounds),"seconds":\#(seconds),"rate":\#(rate)}"#)
         } else {
-            print("wait ping-pong: \(Int(rate)) round trips/s")
+            print("wait ping-pong (\(api.rawValue)): \(Int(rate)) round trips/s")
         }
     }
 }
