@@ -102,14 +102,14 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
         var raw = raw
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
         inet_ntop(AF_INET6, &raw, &buffer, socklen_t(buffer.count))
-        return String(cString: buffer)
+        return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
     static func format(_ raw: in_addr) -> String {
         var raw = raw
         var buffer = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
         inet_ntop(AF_INET, &raw, &buffer, socklen_t(buffer.count))
-        return String(cString: buffer)
+        return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
     /// Reads a C socket address.
