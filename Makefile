@@ -7,7 +7,7 @@ SWIFT ?= swift
 SWIFT_BUILD_FLAGS ?=
 DNSWORLD := scripts/dnsworld
 
-.PHONY: all deps build release test test-hub test-dnsworld demo bench clean
+.PHONY: all deps build release test demo bench clean consumer-check
 
 all: build
 
@@ -47,3 +47,7 @@ bench: release
 
 clean:
 	rm -rf .build Benchmarks/out
+
+## consumer-check: build and run Examples/Consumer, a separate package that depends on Evergreen by path, as users do
+consumer-check: deps
+	cd Examples/Consumer && $(SWIFT) build && ./.build/debug/consumer

@@ -1,0 +1,26 @@
+import Sockets
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let hub = Hub(name: "consumer")
+var fds: [Int32] = [0, 0]
+_ = pipe(&fds)
+let (r, w) = (fds[0], fds[1])
+let events = try await hub.run {
+    let reader = hub.spawn { try await waitRead(r, timeout: .seconds(2)) }
+    var b: UInt8 = 1
+    _ = write(w, &b, 1)
+    return try await reader.value
+}
+print("events:", events, "on hub:", Hub.current == nil ? "caller is off-hub" : "?")
+let qualified: EvergreenHub.Hub = Hub.default
+_ = qualified
+let t: Sockets.TimeoutError = TimeoutError()
+print("qualified names ok:", t)
+do {
+    try await withTimeout(.milliseconds(10)) { try await hub.sleep(for: .seconds(5)) }
+} catch {
+    print("withTimeout:", error)
+}
+hub.shutdown()
