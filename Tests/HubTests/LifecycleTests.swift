@@ -35,11 +35,13 @@ struct LifecycleTests {
     }
 
     @Test func aHubContinuationResumedFromAnotherThreadWakesTheTask() async throws {
+        let runner = RunnerBox()
         let value: Int = try await testHub.run {
             try await withHubContinuation { (c: HubContinuation<Int>) in
-                _ = ThreadRunner { c.resume(returning: 41) }
+                runner.runner = ThreadRunner { c.resume(returning: 41) }
             } + 1
         }
+        runner.runner?.join()
         #expect(value == 42)
     }
 
@@ -122,4 +124,8 @@ final class NSLockLike: @unchecked Sendable {
         defer { pthread_mutex_unlock(&mutex) }
         return body()
     }
+}
+
+final class RunnerBox: @unchecked Sendable {
+    var runner: ThreadRunner?
 }
