@@ -47,6 +47,13 @@ final class Signal: @unchecked Sendable {
         pthread_cond_init(cond, nil)
     }
 
+    deinit {
+        pthread_mutex_destroy(mutex)
+        pthread_cond_destroy(cond)
+        mutex.deallocate()
+        cond.deallocate()
+    }
+
     func fire() {
         pthread_mutex_lock(mutex)
         fired = true
