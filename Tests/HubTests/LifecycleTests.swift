@@ -81,6 +81,7 @@ struct LifecycleTests {
                 let holder = WatcherHolder()
                 holder.io = IOCallbackWatcher(hub: testHub) { events in
                     holder.io?.stop()
+                    holder.io = nil  // breaks holder -> watcher -> callback -> holder
                     c.resume(returning: events.contains(.read) && Hub.current === testHub)
                 }
                 holder.io?.start(fd: pipe.readEnd, events: .read)
@@ -93,7 +94,7 @@ struct LifecycleTests {
             try await withHubContinuation { (c: HubContinuation<Bool>) in
                 let holder = WatcherHolder()
                 holder.timer = TimerCallbackWatcher(hub: testHub) {
-                    _ = holder
+                    holder.timer = nil
                     c.resume(returning: Hub.current === testHub)
                 }
                 holder.timer?.start(after: 0.001)
