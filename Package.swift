@@ -63,7 +63,15 @@ let package = Package(
             path: "Sources/evergreen"
         ),
         .testTarget(name: "HubTests", dependencies: ["EvergreenHub", "CLibev"], path: "Tests/HubTests"),
-        .testTarget(name: "ResolversTests", dependencies: ["Resolvers"], path: "Tests/ResolversTests"),
+        .testTarget(
+            name: "ResolversTests",
+            dependencies: [
+                "Resolvers",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/ResolversTests"
+        ),
         .testTarget(name: "SocketsTests", dependencies: ["Sockets"], path: "Tests/SocketsTests"),
     ],
     swiftLanguageModes: [.v6]

@@ -116,6 +116,19 @@ public protocol Resolver: Sendable {
 
     /// Releases the backend's resources; later calls fail.
     func close() async
+
+    /// Starts closing without waiting: later calls fail at once and the
+    /// resources go in the background. A hub calls this on its own thread
+    /// when it shuts down (a c-ares backend destroys its channel here). The
+    /// default runs `close()` in a task.
+    func beginClose()
+}
+
+extension Resolver {
+    /// Runs `close()` in a task.
+    public func beginClose() {
+        Task { await close() }
+    }
 }
 
 extension Resolver {

@@ -33,8 +33,10 @@ struct BenchWait: AsyncParsableCommand {
         guard rounds > 0 else { throw ValidationError("--rounds must be positive (got \(rounds))") }
     }
 
+    @OptionGroup var global: GlobalOptions
+
     func run() async throws {
-        let hub = Hub(name: "bench")
+        let hub = try global.makeHub(name: "bench")
         defer { hub.shutdown() }
         let ping = try Pipe(), pong = try Pipe()
         defer { ping.close(); pong.close() }

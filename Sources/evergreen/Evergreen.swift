@@ -7,7 +7,7 @@ struct Evergreen: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evergreen",
         abstract: "Cooperative networking on a libev hub: resolve names, compare resolvers, serve, benchmark.",
-        subcommands: [Bench.self]
+        subcommands: [Resolve.self, ServeEcho.self, Connect.self, Demo.self, Bench.self, ConfigCommand.self]
     )
 }
 
@@ -15,6 +15,6 @@ struct Evergreen: AsyncParsableCommand {
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks (the harness in Benchmarks/ compares them with gevent, C and SwiftNIO).",
-        subcommands: [BenchWait.self]
+        subcommands: [BenchWait.self, BenchResolve.self]
     )
 }

@@ -1,0 +1,96 @@
+/// One connection attempt of `createConnection`, for reports and errors.
+public struct ConnectionAttempt: Sendable, CustomStringConvertible {
+    /// How an attempt ended.
+    public enum Outcome: Sendable {
+        /// It connected first: its socket was returned.
+        case connected
+        /// It failed with this error.
+        case failed(any Error)
+        /// It was still running (or connected too late) when another won;
+        /// its socket was closed.
+        case abandoned
+    }
+
+    /// The address tried.
+    public let address: SocketAddress
+    /// When it started, from the start of the whole connect.
+    public let startedAfter: Duration
+    /// How long it ran.
+    public let duration: Duration
+    /// How it ended.
+    public let outcome: Outcome
+
+    /// Creates a record.
+    public init(address: SocketAddress, startedAfter: Duration, duration: Duration, outcome: Outcome) {
+        self.address = address
+        self.startedAfter = startedAfter
+        self.duration = duration
+        self.outcome = outcome
+    }
+
+    /// "[2001:db8::1]:80 at +0.0 ms, 250.3 ms: connected".
+    public var description: String {
+        let how: String
+        switch outcome {
+        case .connected: how = "connected"
+        case .failed(let error): how = "failed: \(error)"
+        case .abandoned: how = "abandoned"
+        }
+        return "\(address) at +\(milliseconds(startedAfter)), \(milliseconds(duration)): \(how)"
+    }
+}
+
+/// `createConnection` failed: every attempt failed. Each attempt's error is
+/// in `attempts`, in the order they started.
+public struct CreateConnectionError: Error, Sendable, CustomStringConvertible {
+    /// The host asked for.
+    public let host: String
+    /// The port asked for.
+    public let port: Int
+    /// Every attempt, each with its error.
+    public let attempts: [ConnectionAttempt]
+
+    /// Creates the error.
+    public init(host: String, port: Int, attempts: [ConnectionAttempt]) {
+        self.host = host
+        self.port = port
+        self.attempts = attempts
+    }
+
+    /// The error of the last attempt to fail (what Python's `create_connection` raises).
+    public var lastError: (any Error)? {
+        for attempt in attempts.reversed() {
+            if case .failed(let error) = attempt.outcome { return error }
+        }
+        return nil
+    }
+
+    /// "could not connect to host:port (2 attempts): ADDRESS: ERROR; ...".
+    public var description: String {
+        let each = attempts.map { attempt -> String in
+            if case .failed(let error) = attempt.outcome { return "\(attempt.address): \(error)" }
+            return "\(attempt.address): \(attempt.outcome)"
+        }
+        return "could not connect to \(host):\(port) (\(attempts.count) attempt\(attempts.count == 1 ? "" : "s")): "
+            + each.joined(separator: "; ")
+    }
+}
+
+/// What `HappyEyeballsConnector.connect` returns: the winning socket and
+/// how every attempt went.
+public struct Connection {
+    /// The connected socket.
+    public let socket: Socket
+    /// The address it connected to.
+    public let address: SocketAddress
+    /// Every attempt started, in start order (the winner included).
+    public let attempts: [ConnectionAttempt]
+}
+
+/// "12.3 ms".
+func milliseconds(_ duration: Duration) -> String {
+    let (seconds, attoseconds) = duration.components
+    let ms = Double(seconds) * 1000 + Double(attoseconds) / 1e15
+    let tenths = (ms * 10).rounded() / 10
+    return "\(tenths) ms"
+}
