@@ -32,7 +32,7 @@ release: deps
 test: deps
 	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
 	@$(DNSWORLD) check || { echo "make test needs root (for the private network namespace); see above"; exit 1; }
-	$(DNSWORLD) run -- $(SWIFT) test --skip-build $(SWIFT_BUILD_FLAGS)
+	$(DNSWORLD) run --blackhole-ipv6 2001:db8:dead::/48 -- $(SWIFT) test --skip-build $(SWIFT_BUILD_FLAGS)
 	bash Tests/dnsworld-selftest.sh
 
 ## demo: resolve names with every backend, then an echo server and 1,000 client tasks (loopback only)

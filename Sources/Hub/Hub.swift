@@ -198,7 +198,13 @@ public final class Hub: TaskExecutor, @unchecked Sendable {
         inboxLock.lock()
         if state.load(ordering: .relaxed) == State.stopped.rawValue {
             inboxLock.unlock()
-            if case .job(let job) = item { globalConcurrentExecutor.enqueue(job.job) }
+            switch item {
+            case .job(let job): globalConcurrentExecutor.enqueue(job.job)
+            // No loop thread is left to run it, and nothing else runs on
+            // one: run it here rather than drop it (a late shutdown hook).
+            case .call(let body): body()
+            case .cancel, .complete, .fail, .shutdown: break  // shutdown already woke every waiter
+            }
             return
         }
         inbox.append(item)
@@ -209,7 +215,7 @@ public final class Hub: TaskExecutor, @unchecked Sendable {
     }
 
     /// Runs `body` on the hub thread: at once when already there, otherwise
-    /// soon, from the loop.
+    /// soon, from the loop. After the hub has stopped, on the calling thread.
     public func execute(_ body: @escaping @Sendable () -> Void) {
         if isCurrent { body() } else { post(.call(body)) }
     }
@@ -316,7 +322,8 @@ public final class Hub: TaskExecutor, @unchecked Sendable {
     // MARK: Shutdown
 
     /// Registers work to run on the hub thread when the hub shuts down, before
-    /// pending waits are woken (a resolver closes its channel here).
+    /// pending waits are woken (a resolver closes its channel here). After
+    /// the hub has stopped, `hook` runs at once on the calling thread.
     public func onShutdown(_ hook: @escaping @Sendable () -> Void) {
         execute { [self] in
             if closing { hook() } else { shutdownHooks.append(hook) }

@@ -130,3 +130,25 @@ final class NSLockLike: @unchecked Sendable {
 final class RunnerBox: @unchecked Sendable {
     var runner: ThreadRunner?
 }
+
+@Suite("Work given to a stopped hub", .timeLimit(.minutes(1)))
+struct StoppedHubTests {
+    @Test func aShutdownHookRegisteredAfterTheHubStoppedStillRuns() async throws {
+        let hub = Hub(name: "t-late-hook")
+        hub.shutdown()
+        let ran = Flag()
+        hub.onShutdown { ran.set() }
+        #expect(ran.isSet)
+    }
+
+    @Test func aTaskPreferringAStoppedHubStillRunsToCompletion() async throws {
+        let hub = Hub(name: "t-stopped")
+        hub.shutdown()
+        // Its jobs go to the global executor instead of hanging.
+        let value = await withTaskExecutorPreference(hub) { () async -> Int in
+            await Task.yield()
+            return 3
+        }
+        #expect(value == 3)
+    }
+}
