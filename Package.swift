@@ -35,6 +35,10 @@ let package = Package(
             providers: [.apt(["libidn2-dev"])]
         ),
         .target(
+            name: "CResolv",
+            path: "Sources/CResolv"
+        ),
+        .target(
             name: "EvergreenHub",
             dependencies: ["CLibev"],
             path: "Sources/Hub"
@@ -42,7 +46,7 @@ let package = Package(
         .target(
             name: "Resolvers",
             dependencies: [
-                "EvergreenHub", "CAres", "CIDN2",
+                "EvergreenHub", "CAres", "CIDN2", "CResolv",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Configuration", package: "swift-configuration"),
             ],
