@@ -1,4 +1,5 @@
 import CAres
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,8 +17,9 @@ final class AresChannel: @unchecked Sendable {
     let hub: Hub
     /// Nil once destroyed.
     private(set) var channel: ares_channel?
-    /// Why the channel was destroyed; what late and new queries get.
-    private(set) var closedError: (any Error)?
+    /// Why the channel was destroyed: what late and new queries get. The one
+    /// piece of state read off the hub thread (every call checks it first).
+    private let closedReason = Mutex<(any Error)?>(nil)
     /// The effective lookup order (the hosts file is Evergreen's to read).
     let lookups: [AresLookupSource]
     let maxInFlight: Int
@@ -51,8 +53,19 @@ final class AresChannel: @unchecked Sendable {
     }
 
     deinit {
-        // Only reached after `destroy` (the resolver destroys it on the hub).
-        if let channel { ares_destroy(channel) }
+        // Normally reached after `destroy` on the hub. Otherwise no lookup
+        // ever ran (the resolver keeps the channel until it is destroyed),
+        // so c-ares has no socket and no query to call back about.
+        if let channel, sockets.isEmpty { ares_destroy(channel) }
+    }
+
+    /// Why the channel was destroyed (`ResolverClosedError`, `HubError.shutDown`), or nil. Any thread.
+    var closedError: (any Error)? { closedReason.withLock { $0 } }
+
+    /// Throws the reason the channel was destroyed, if it was. Any thread.
+    @inline(__always)
+    func checkOpen() throws {
+        if let error = closedError { throw error }
     }
 
     /// Reads the lookup order c-ares would use (nsswitch.conf and friends)
@@ -146,7 +159,8 @@ final class AresChannel: @unchecked Sendable {
         guard status == ARES_SUCCESS, let made else { throw AresErrorMapping.addressInfoError(status) }
         channel = made
         do {
-            try setServers(options.nameservers)
+            // c-ares applies ARES_FLAG_PRIMARY only to the servers it reads at init.
+            try setServers(options.flags.contains(.primary) ? Array(options.nameservers.prefix(1)) : options.nameservers)
         } catch {
             ares_destroy(made)
             channel = nil
@@ -210,7 +224,7 @@ final class AresChannel: @unchecked Sendable {
     /// without asking `ares_timeout` (which walks every query).
     @inline(__always)
     func queriesSent() {
-        guard channel != nil else { return }
+        guard channel != nil, inFlight > 0 else { return }
         let deadline = monotonicNanoseconds() &+ firstTryNanoseconds
         if timerDeadline == 0 || timerDeadline > deadline { armTimer(at: deadline) }
     }
@@ -263,7 +277,7 @@ final class AresChannel: @unchecked Sendable {
                         events.contains(.write) ? fd : ARES_SOCKET_BAD)
         // Answers may have sent follow-up queries (AAAA, the next search
         // domain, a retry over TCP).
-        if inFlight > 0 { queriesSent() }
+        queriesSent()
     }
 
     /// Destroys the channel: every pending lookup is called back with
@@ -271,7 +285,7 @@ final class AresChannel: @unchecked Sendable {
     /// too. Idempotent. Hub thread only.
     func destroy(error: any Error) {
         guard let channel else { return }
-        closedError = error
+        closedReason.withLock { $0 = error }
         timer?.stop()
         timerDeadline = 0
         ares_destroy(channel)

@@ -11,6 +11,8 @@ import Glibc
 
 /// A pending `ares_getaddrinfo`.
 final class AresAddressRequest: @unchecked Sendable {
+    /// Unowned: a channel is destroyed (calling back every request) before
+    /// it can go away.
     unowned(unsafe) let owner: AresChannel
     let continuation: HubContinuation<[AddressInfo]>
     /// Type, protocol and port of each result per address (c-ares was given
@@ -26,7 +28,7 @@ final class AresAddressRequest: @unchecked Sendable {
     }
 
     /// Builds the results from c-ares' list, in its (RFC 6724) order.
-    func results(_ info: UnsafeMutablePointer<ares_addrinfo>) throws -> [AddressInfo] {
+    func results(_ info: UnsafeMutablePointer<ares_addrinfo>) throws(AddressInfoError) -> [AddressInfo] {
         var out: [AddressInfo] = []
         out.reserveCapacity(shape.count)
         var canonical = ""
@@ -42,12 +44,30 @@ final class AresAddressRequest: @unchecked Sendable {
         var node = info.pointee.nodes
         while let current = node {
             node = current.pointee.ai_next
-            guard let raw = current.pointee.ai_addr else { continue }
-            let address = try SocketAddress(raw, length: current.pointee.ai_addrlen)
+            guard let raw = current.pointee.ai_addr, let address = AresAddressRequest.address(raw) else { continue }
             AresAddressRequest.append(address, shape: shape, canonical: canonical, to: &out)
         }
         guard !out.isEmpty else { throw AresErrorMapping.addressInfoError(ARES_ENODATA) }
         return out
+    }
+
+    /// An IPv4 or IPv6 socket address as a value, formatted on the stack
+    /// (this runs once per answer).
+    @inline(__always)
+    static func address(_ raw: UnsafePointer<sockaddr>) -> SocketAddress? {
+        switch Int32(raw.pointee.sa_family) {
+        case AF_INET:
+            var sin = UnsafeRawPointer(raw).loadUnaligned(as: sockaddr_in.self)
+            let host = withUnsafeBytes(of: &sin.sin_addr) { SystemCalls.numericText(family: AF_INET, bytes: $0.baseAddress!) }
+            return .inet(host: host, port: UInt16(bigEndian: sin.sin_port))
+        case AF_INET6:
+            var sin6 = UnsafeRawPointer(raw).loadUnaligned(as: sockaddr_in6.self)
+            let host = withUnsafeBytes(of: &sin6.sin6_addr) { SystemCalls.numericText(family: AF_INET6, bytes: $0.baseAddress!) }
+            return .inet6(host: host, port: UInt16(bigEndian: sin6.sin6_port),
+                          flowInfo: UInt32(bigEndian: sin6.sin6_flowinfo), scopeID: sin6.sin6_scope_id)
+        default:
+            return nil
+        }
     }
 
     /// Appends `address`'s entries; the first result of all carries the canonical name.
@@ -151,7 +171,7 @@ let aresHostEntryCallback: ares_addrinfo_callback = { arg, status, _, info in
     while let current = node {
         node = current.pointee.ai_next
         guard current.pointee.ai_family == AF_INET, let raw = current.pointee.ai_addr,
-              let address = try? SocketAddress(raw, length: current.pointee.ai_addrlen) else { continue }
+              let address = AresAddressRequest.address(raw) else { continue }
         entry.addresses.append(address.host)
     }
     // As ares_gethostbyname: no address is ENODATA, even with aliases.

@@ -75,10 +75,11 @@ public final class AresResolver: Resolver, @unchecked Sendable {
 
     // MARK: The five calls
 
-    /// `getaddrinfo` through `ares_getaddrinfo` (after the shared front end
-    /// and the hosts file).
+    /// `getaddrinfo`: the shared front end, the hosts file, then
+    /// `ares_getaddrinfo` (no service: ports are set on the results).
     public func getaddrinfo(host: String?, port: ServicePort?, family: AddressFamily, type: SocketType,
                             proto: IPProtocol, flags: AddressInfoFlags) async throws -> [AddressInfo] {
+        try channel.checkOpen()
         switch try LookupFrontEnd.addressPlan(host: host, port: port, family: family, type: type, proto: proto, flags: flags) {
         case .answer(let results): return results
         case .local(let query): return try query.run()
@@ -119,6 +120,7 @@ public final class AresResolver: Resolver, @unchecked Sendable {
 
     /// The first IPv4 address of `host` (`gethostbynameEx`'s first).
     public func gethostbyname(_ host: String) async throws -> String {
+        try channel.checkOpen()
         switch try LookupFrontEnd.hostByNamePlan(host) {
         case .answer(let address): return address
         case .local(let name), .lookup(let name):
@@ -134,8 +136,11 @@ public final class AresResolver: Resolver, @unchecked Sendable {
         }
     }
 
-    /// `gethostbyname_ex` through `ares_gethostbyname(AF_INET)`.
+    /// `gethostbyname_ex`: the hosts file, then `ares_getaddrinfo(AF_INET)`
+    /// with the entry built as the system builds it (`ares_gethostbyname` is
+    /// the same call, but names the first CNAME target, not the canonical name).
     public func gethostbynameEx(_ host: String) async throws -> HostEntry {
+        try channel.checkOpen()
         switch try LookupFrontEnd.hostEntryPlan(host) {
         case .answer(let entry): return entry
         case .local(let name), .lookup(let name):
@@ -144,9 +149,11 @@ public final class AresResolver: Resolver, @unchecked Sendable {
         }
     }
 
-    /// `gethostbyaddr` through `ares_gethostbyaddr`; a name is resolved first
-    /// (its first address).
+    /// `gethostbyaddr`: the hosts file, then a PTR query through the channel
+    /// (`ares_query`: unlike `ares_gethostbyaddr` it keeps the failure's
+    /// status). A name is resolved first (its first address).
     public func gethostbyaddr(_ address: String) async throws -> HostEntry {
+        try channel.checkOpen()
         switch try LookupFrontEnd.hostByAddressPlan(address) {
         case .answer(let entry): return entry
         case .local(let name), .lookup(let name):
@@ -163,8 +170,11 @@ public final class AresResolver: Resolver, @unchecked Sendable {
         }
     }
 
-    /// `getnameinfo` through `ares_getnameinfo` (the hosts file first).
+    /// `getnameinfo`: the host from `gethostbyaddr`'s lookup (numeric when
+    /// there is no name and `nameRequired` is not set), the service from the
+    /// services file.
     public func getnameinfo(_ address: SocketAddress, flags: NameInfoFlags) async throws -> (host: String, service: String) {
+        try channel.checkOpen()
         switch try LookupFrontEnd.nameInfoPlan(address, flags: flags) {
         case .answer(let names): return names
         case .local(let query): return try query.run()
@@ -187,10 +197,13 @@ public final class AresResolver: Resolver, @unchecked Sendable {
         }
     }
 
-    /// Starts closing without waiting (on the hub thread at once when called there).
+    /// Starts closing without waiting (on the hub thread at once when called
+    /// there, as the hub does when it shuts down: then waiting calls get
+    /// `HubError.shutDown`).
     public func beginClose() {
         let channel = self.channel
-        hub.execute { channel.destroy(error: ResolverClosedError(resolver: "ares")) }
+        let error: any Error & Sendable = hub.isShutDown ? HubError.shutDown(hub: hub.name) : ResolverClosedError(resolver: name)
+        hub.execute { channel.destroy(error: error) }
     }
 
     /// Counts for leak checks: lookups in flight, c-ares sockets watched,
@@ -212,4 +225,11 @@ public struct AresStatistics: Sendable, Hashable {
     public var sockets: Int
     /// Whether the timeout timer is armed.
     public var timerArmed: Bool
+
+    /// Creates a value (for comparisons).
+    public init(lookupsInFlight: Int, sockets: Int, timerArmed: Bool) {
+        self.lookupsInFlight = lookupsInFlight
+        self.sockets = sockets
+        self.timerArmed = timerArmed
+    }
 }

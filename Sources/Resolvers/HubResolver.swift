@@ -2,9 +2,10 @@ import Synchronization
 
 extension Hub {
     /// The hub's resolver, used by the module-level DNS functions and by
-    /// sockets' `connect`. Made on first use from `ResolverDefaults` (the
-    /// `thread` backend unless configured otherwise) and closed when the hub
-    /// shuts down.
+    /// sockets' `connect`. Made on first use from the hub's resolver
+    /// configuration (code settings, `ResolverDefaults`, the `EVERGREEN_*`
+    /// environment, the config file: the `thread` backend unless configured
+    /// otherwise) and closed when the hub shuts down.
     public var resolver: any Resolver { resolverSlot.resolver(for: self) }
 
     /// Makes `resolver` the hub's resolver from now on; the hub closes it when
@@ -33,7 +34,9 @@ final class HubResolverSlot: Sendable {
 
     private let state = Mutex(State())
 
-    /// The current resolver, made from the defaults on first use.
+    /// The current resolver, made from the configuration on first use. It is
+    /// made under the lock, so exactly once: a backend must not ask for
+    /// `hub.resolver` while it is being made.
     func resolver(for hub: Hub) -> any Resolver {
         state.withLock { state in
             if let resolver = state.resolver { return resolver }

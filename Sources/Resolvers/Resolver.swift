@@ -97,7 +97,10 @@ public protocol Resolver: Sendable {
 
     /// Resolves `host` and `port` into socket addresses, like `getaddrinfo(3)`.
     /// A nil host with `.passive` gives the wildcard address; `""` is the
-    /// wildcard too, and `"<broadcast>"` is 255.255.255.255.
+    /// wildcard too (a nil host with `.passive`, port 0 when none is given),
+    /// and `"<broadcast>"` is 255.255.255.255. Non-ASCII names are
+    /// IDNA-encoded as glibc's `AI_IDN` does; IP literals with numeric ports
+    /// are answered without any lookup.
     func getaddrinfo(host: String?, port: ServicePort?, family: AddressFamily, type: SocketType,
                      proto: IPProtocol, flags: AddressInfoFlags) async throws -> [AddressInfo]
 

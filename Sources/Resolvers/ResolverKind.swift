@@ -47,6 +47,9 @@ public struct ResolverOptions: Sendable, Equatable {
     public var threads: Int = 16
     /// `thread`: the most lookups waiting for a thread.
     public var queueLimit: Int = 100_000
+    /// `thread`: keep each pool thread's UDP sockets to the name servers open
+    /// between lookups (see `ResolverSocketReuse`).
+    public var reusesSockets = true
     /// `ares`: DNS servers ("127.0.0.1", "[::1]:5353", ...); empty means the system's.
     public var nameservers: [String] = []
     /// `ares`: the time one query waits for an answer.

@@ -99,17 +99,12 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
     }
 
     static func format(_ raw: in6_addr) -> String {
-        var raw = raw
-        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-        inet_ntop(AF_INET6, &raw, &buffer, socklen_t(buffer.count))
-        return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        // A stack buffer: this runs for every lookup result.
+        withUnsafeBytes(of: raw) { SystemCalls.numericText(family: AF_INET6, bytes: $0.baseAddress!) }
     }
 
     static func format(_ raw: in_addr) -> String {
-        var raw = raw
-        var buffer = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
-        inet_ntop(AF_INET, &raw, &buffer, socklen_t(buffer.count))
-        return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        withUnsafeBytes(of: raw) { SystemCalls.numericText(family: AF_INET, bytes: $0.baseAddress!) }
     }
 
     /// Reads a C socket address.

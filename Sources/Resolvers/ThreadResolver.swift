@@ -23,6 +23,9 @@ public final class ThreadResolver: Resolver, ResolverBackend, Sendable {
 
     /// The most lookups that run at once (the pool's threads).
     public let threads: Int
+    /// Whether the pool's threads keep their UDP sockets to the name servers
+    /// open between lookups (`ResolverSocketReuse`).
+    public let reusesSockets: Bool
     /// The pool the lookups run on; its threads start on demand.
     let pool: ThreadPool
 
@@ -43,20 +46,25 @@ public final class ThreadResolver: Resolver, ResolverBackend, Sendable {
     /// - Parameters:
     ///   - threads: the most lookups running at once (at least 1; default 16).
     ///   - queueLimit: the most lookups waiting for a thread (at least 1).
-    public init(threads: Int = 16, queueLimit: Int = 100_000) {
+    ///   - reusesSockets: keep each thread's UDP sockets to the name servers
+    ///     open between lookups (`RES_STAYOPEN`; same answers, fewer system calls).
+    public init(threads: Int = 16, queueLimit: Int = 100_000, reusesSockets: Bool = true) {
         self.threads = max(1, threads)
+        self.reusesSockets = reusesSockets
         self.pool = ThreadPool(threads: self.threads, queueLimit: queueLimit, name: "evg-resolver")
     }
 
-    /// Makes the resolver `options` describe (`threads`, `queueLimit`).
+    /// Makes the resolver `options` describe (`threads`, `queueLimit`, `reusesSockets`).
     public static func make(options: ResolverOptions, hub: Hub?) throws -> ThreadResolver {
-        ThreadResolver(threads: options.threads, queueLimit: options.queueLimit)
+        ThreadResolver(threads: options.threads, queueLimit: options.queueLimit, reusesSockets: options.reusesSockets)
     }
 
     deinit {
-        // Nothing can call in any more; let the idle threads go.
+        // Nothing can call in any more; let the idle threads go (joined off
+        // this thread, which may be a hub's).
+        guard !state.withLock({ $0.poolStopping }) else { return }
         let pool = self.pool
-        if !state.withLock({ $0.poolStopping }) { runOnNewThread { pool.shutdown() } }
+        if pool.threadCount == 0 { pool.shutdown() } else { runOnNewThread { pool.shutdown() } }
     }
 
     /// `getaddrinfo(3)` on the pool, after the shared checks.
@@ -177,7 +185,11 @@ struct PoolRunner: BlockingRunner {
     let resolver: ThreadResolver
 
     func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await resolver.runOnPool(work)
+        guard resolver.reusesSockets else { return try await resolver.runOnPool(work) }
+        return try await resolver.runOnPool {
+            ResolverSocketReuse.enableForCurrentThread()
+            return try work()
+        }
     }
 }
 

@@ -71,9 +71,14 @@ public struct CreateConnectionError: Error, Sendable, CustomStringConvertible {
             if case .failed(let error) = attempt.outcome { return "\(attempt.address): \(error)" }
             return "\(attempt.address): \(attempt.outcome)"
         }
-        return "could not connect to \(host):\(port) (\(attempts.count) attempt\(attempts.count == 1 ? "" : "s")): "
+        return "could not connect to \(hostAndPort(host, port)) (\(attempts.count) attempt\(attempts.count == 1 ? "" : "s")): "
             + each.joined(separator: "; ")
     }
+}
+
+/// "host:port", with an IPv6 literal in brackets: "[::1]:80".
+func hostAndPort(_ host: String, _ port: Int) -> String {
+    host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
 }
 
 /// What `HappyEyeballsConnector.connect` returns: the winning socket and

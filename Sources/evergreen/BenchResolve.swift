@@ -27,6 +27,9 @@ struct BenchResolve: AsyncParsableCommand {
     @Option(help: "thread: threads in the resolver's pool.")
     var threads: Int = ResolverOptions().threads
 
+    @Flag(inversion: .prefixedNo, help: "thread: keep each pool thread's UDP sockets to the name servers open between lookups.")
+    var reuseSockets = true
+
     @Option(help: "ares: the DNS server, HOST:PORT.")
     var nameserver: String?
 
@@ -57,6 +60,7 @@ struct BenchResolve: AsyncParsableCommand {
 
         var options = ResolverOptions()
         options.threads = threads
+        options.reusesSockets = reuseSockets
         if let nameserver { options.nameservers = [nameserver] }
         let hub = try global.makeHub(name: "bench")
         defer { hub.shutdown() }

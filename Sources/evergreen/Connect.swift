@@ -50,7 +50,8 @@ struct Connect: AsyncParsableCommand {
                 report(connection.attempts)
                 return true
             } catch let error as CreateConnectionError {
-                print("failed: no attempt connected to \(host):\(port) in \(format(start.duration(to: clock.now)))")
+                let target = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+                print("failed: no attempt connected to \(target) in \(format(start.duration(to: clock.now)))")
                 report(error.attempts)
                 return false
             } catch {

@@ -66,8 +66,11 @@ struct Resolve: AsyncParsableCommand {
             let reference = lines.first { $0.unavailable == nil }
             for line in lines {
                 let differs = compare && line.unavailable == nil && reference.map { !$0.sameAnswer(as: line) } == true
+                // DNS round-robin (dnsmasq rotates multi-address answers) reorders between lookups.
+                let orderOnly = differs && reference.map { $0.sameAnswerInAnyOrder(as: line) } == true
                 if line.error != nil { anyFailed = true }
-                print(json ? line.json(compare: compare, differs: differs) : line.text(compare: compare, differs: differs, reference: reference?.backend))
+                print(json ? line.json(compare: compare, differs: differs, orderOnly: orderOnly)
+                           : line.text(compare: compare, differs: differs, orderOnly: orderOnly, reference: reference?.backend))
             }
         }
         for backend in backends { if case .success(let resolver) = backend.resolver { await resolver.close() } }
@@ -113,7 +116,12 @@ struct ResolveOutcome {
         addresses == other.addresses && canonical == other.canonical && error == other.error
     }
 
-    func text(compare: Bool, differs: Bool, reference: ResolverKind?) -> String {
+    /// The same answer but for the order of the addresses.
+    func sameAnswerInAnyOrder(as other: ResolveOutcome) -> Bool {
+        addresses.sorted() == other.addresses.sorted() && canonical == other.canonical && error == other.error
+    }
+
+    func text(compare: Bool, differs: Bool, orderOnly: Bool, reference: ResolverKind?) -> String {
         let answer: String
         if let unavailable {
             answer = "n/a: \(unavailable)"
@@ -124,12 +132,13 @@ struct ResolveOutcome {
                 + (canonical.map { $0 == name ? "" : "  (canonical name \($0))" } ?? "")
         }
         guard compare else { return "\(name)  \(answer)" }
-        let mark = differs ? "  <- differs from \(reference.map(\.rawValue) ?? "")" : ""
+        let other = reference.map(\.rawValue) ?? ""
+        let mark = orderOnly ? "  <- same addresses as \(other), other order" : differs ? "  <- differs from \(other)" : ""
         let padded = backend.rawValue + String(repeating: " ", count: max(1, 8 - backend.rawValue.count))
         return "\(name)  \(padded)\(answer)\(mark)"
     }
 
-    func json(compare: Bool, differs: Bool) -> String {
+    func json(compare: Bool, differs: Bool, orderOnly: Bool) -> String {
         var fields: [(String, JSON.Value)] = [
             ("name", .string(name)),
             ("backend", .string(backend.rawValue)),
@@ -141,6 +150,7 @@ struct ResolveOutcome {
         if compare {
             fields.append(("available", .bool(unavailable == nil)))
             fields.append(("differs", .bool(differs)))
+            fields.append(("orderOnly", .bool(orderOnly)))
         }
         return JSON.object(fields)
     }

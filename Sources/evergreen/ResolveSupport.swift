@@ -8,15 +8,27 @@ import Glibc
 /// `makeResolver` says clearly when this build cannot make one (`ares`
 /// before `AresResolver` is registered).
 enum ResolverChoice: String, ExpressibleByArgument, CaseIterable {
-    case block, thread, ares
+    /// `BlockingResolver`.
+    case block
+    /// `ThreadResolver`.
+    case thread
+    /// `AresResolver`.
+    case ares
 
+    /// The backend's kind, for `makeResolver`.
     var kind: ResolverKind { ResolverKind(rawValue: rawValue) }
 }
 
 /// The address family of a `resolve` lookup.
 enum FamilyChoice: String, ExpressibleByArgument, CaseIterable {
-    case any, inet, inet6
+    /// `AF_UNSPEC`.
+    case any
+    /// `AF_INET`.
+    case inet
+    /// `AF_INET6`.
+    case inet6
 
+    /// The address family to ask for.
     var family: AddressFamily {
         switch self {
         case .any: return .unspecified

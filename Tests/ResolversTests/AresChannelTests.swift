@@ -83,6 +83,63 @@ struct AresChannelTests {
         }
     }
 
+    @Test func aSilentFirstServerFallsThroughToTheNextUnlessPrimary() async throws {
+        let silentFirst = try FakeDNSServer(), answering = try FakeDNSServer()
+        defer { silentFirst.stop(); answering.stop() }
+        for primary in [false, true] {
+            let hub = Hub(name: "ares-two", threadPoolSize: 1)
+            defer { hub.shutdown() }
+            var options = try aresTestOptions(silentFirst, timeout: .milliseconds(100), tries: 1)
+            options.nameservers.append(try AresNameserver(parsing: answering.address))
+            if primary { options.flags = [.primary] }
+            let resolver = try AresResolver(hub: hub, options: options)
+            // "silent" is silent on both: "n4" only on a server told to ignore it.
+            let name = primary ? "n41.fake.test" : "n40.fake.test"
+            silentFirst.ignore(name)
+            if primary {
+                await #expect(throws: aresError(12, "ARES_ETIMEOUT", "Timeout while contacting DNS servers")) {
+                    try await resolver.getaddrinfo(host: name, family: .inet)
+                }
+                #expect(answering.count(of: name) == 0)
+            } else {
+                let results = try await resolver.getaddrinfo(host: name, family: .inet, type: .stream)
+                #expect(results.map(\.address) == [.inet(host: "192.0.2.40", port: 0)])
+                #expect(answering.count(of: name) == 1)
+            }
+            #expect(silentFirst.count(of: name) == 1)
+        }
+    }
+
+    @Test func rotateSpreadsQueriesOverTheServers() async throws {
+        let first = try FakeDNSServer(), second = try FakeDNSServer()
+        defer { first.stop(); second.stop() }
+        let hub = Hub(name: "ares-rotate", threadPoolSize: 1)
+        defer { hub.shutdown() }
+        var options = try aresTestOptions(first)
+        options.nameservers.append(try AresNameserver(parsing: second.address))
+        options.rotate = true
+        let resolver = try AresResolver(hub: hub, options: options)
+        for i in 0..<20 { _ = try await resolver.getaddrinfo(host: "n\(i).fake.test", family: .inet) }
+        let counts = (0..<20).map { (first.count(of: "n\($0).fake.test"), second.count(of: "n\($0).fake.test")) }
+        #expect(counts.allSatisfy { $0.0 + $0.1 == 1 })
+        #expect(counts.contains { $0.0 == 1 } && counts.contains { $0.1 == 1 })
+    }
+
+    @Test func theUDPPortOptionAppliesToServersWithoutOne() async throws {
+        let server = try FakeDNSServer()
+        defer { server.stop() }
+        let hub = Hub(name: "ares-port", threadPoolSize: 1)
+        defer { hub.shutdown() }
+        var options = try aresTestOptions(server)
+        options.nameservers = [try AresNameserver(parsing: "127.0.0.1")]
+        options.udpPort = server.port
+        options.tcpPort = server.port
+        let resolver = try AresResolver(hub: hub, options: options)
+        let results = try await resolver.getaddrinfo(host: "tc.fake.test", family: .inet, type: .stream)
+        #expect(results.map(\.address) == [.inet(host: "192.0.2.53", port: 0)])
+        #expect(server.tcpCount(of: "tc.fake.test") == 1)
+    }
+
     @Test func canonicalNamesComeOnTheFirstResultOnly() async throws {
         try await withAresFixture { resolver, _, _ in
             let results = try await resolver.getaddrinfo(host: "ok.fake.test", family: .inet, flags: .canonicalName)

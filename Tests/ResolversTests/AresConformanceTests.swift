@@ -102,14 +102,15 @@ struct AresConformanceTests {
         print(report.description.split(separator: "\n").first ?? "")
     }
 
-    @Test("ares through makeResolver, 256 lookups in flight at once")
+    @Test("ares through makeResolver, 64 lookups in flight at once")
     func concurrent() async throws {
         let hub = Hub(name: "conformance-ares-concurrent")
         defer { hub.shutdown() }
         let resolver = try makeResolver(kind: .ares, hub: hub)
         #expect(resolver is AresResolver)
         let cases = ConformanceFixture.cases, system = ConformanceFixture.system
-        let lanes = 256
+        // Well under what dnsmasq's socket buffer holds: a dropped query would cost a timeout.
+        let lanes = 64
         let outcomes = try await hub.run {
             try await withThrowingTaskGroup(of: [(Int, ConformanceOutcome)].self) { group in
                 for lane in 0..<lanes {

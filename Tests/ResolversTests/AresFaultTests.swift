@@ -172,7 +172,14 @@ struct AresFaultTests {
             await #expect(throws: ResolverClosedError(resolver: "ares")) {
                 try await resolver.getaddrinfo(host: "ok.fake.test", family: .inet)
             }
+            // Even calls that need no lookup.
+            await #expect(throws: ResolverClosedError(resolver: "ares")) { try await resolver.gethostbyname("192.0.2.1") }
+            await #expect(throws: ResolverClosedError(resolver: "ares")) {
+                try await resolver.getnameinfo(.inet(host: "192.0.2.1", port: 80), flags: [.numericHost, .numericService])
+            }
             await resolver.close()  // idempotent
+            let stats = try await resolver.statistics()
+            #expect(stats == AresStatistics(lookupsInFlight: 0, sockets: 0, timerArmed: false))
         }
     }
 
@@ -181,7 +188,9 @@ struct AresFaultTests {
         defer { server.stop() }
         let hub = Hub(name: "ares-shutdown", threadPoolSize: 1)
         let resolver = try AresResolver(hub: hub, options: try aresTestOptions(server, timeout: .seconds(20)))
-        let pending = Task { try await resolver.getaddrinfo(host: "slow.fake.test", family: .inet) }
+        // As the hub's own resolver it is also closed by the hub (beginClose).
+        hub.setResolver(resolver)
+        let pending = Task { try await hub.resolver.getaddrinfo(host: "slow.fake.test", family: .inet) }
         await server.waitForQuery("slow.fake.test")
         hub.shutdown()
         await #expect(throws: HubError.shutDown(hub: "ares-shutdown")) { try await pending.value }

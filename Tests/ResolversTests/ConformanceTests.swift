@@ -87,7 +87,8 @@ struct ConformanceTests {
         }
         #expect(outcomes.count == indexes.count)
         let different = outcomes.filter {
-            !ConformanceFixture.exact.matches(ConformanceFixture.cases[$0.0].call, ConformanceFixture.system[$0.0], $0.1)
+            !ConformanceHarness.judge(ConformanceFixture.cases[$0.0].call, expected: ConformanceFixture.system[$0.0], actual: $0.1,
+                                      comparison: ConformanceFixture.exact).matches
         }
         #expect(different.isEmpty, "\(different.prefix(10).map { "\(ConformanceFixture.cases[$0.0]): system \(clip(ConformanceFixture.system[$0.0])), backend \(clip($0.1))" })")
     }

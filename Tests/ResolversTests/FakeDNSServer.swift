@@ -11,7 +11,7 @@ import Glibc
 /// |---|---|
 /// | `ok`, `n<digits>` | A 192.0.2.(digits % 256) (1 for `ok`); AAAA: none (NODATA) |
 /// | `dual` | A 192.0.2.1 and AAAA 2001:db8::1 |
-/// | `silent` | nothing |
+/// | `silent` (or a name passed to `ignore`) | nothing |
 /// | `servfail`, `refused`, `nxdomain` | that rcode |
 /// | `tc` | UDP: empty answer with TC set; TCP: A 192.0.2.53 |
 /// | `garbage` | 7 random bytes |
@@ -35,6 +35,7 @@ final class FakeDNSServer: @unchecked Sendable {
         var counts: [String: Int] = [:]
         var tcpCounts: [String: Int] = [:]
         var announcements: [String: [FakeDNSWaiter]] = [:]
+        var ignored: Set<String> = []
     }
 
     /// Starts a server on a free loopback port.
@@ -115,6 +116,9 @@ final class FakeDNSServer: @unchecked Sendable {
         if already { waiter.fire() }
         await waiter.wait()
     }
+
+    /// Never answers `name` from now on (it is still counted).
+    func ignore(_ name: String) { _ = state.withLock { $0.ignored.insert(name.lowercased()) } }
 
     /// Sends the replies held for `slow` names, and every later one at once.
     func releaseHeld() {
@@ -218,7 +222,7 @@ final class FakeDNSServer: @unchecked Sendable {
             fake.id ^= 0x5a5a
             sendDatagram(fake.response(rcode: 0, answers: [.a([203, 0, 113, 66])]), to: from, length: length)
         }
-        guard label != "silent" else { return }
+        guard label != "silent", !state.withLock({ $0.ignored.contains(query.name.lowercased()) }) else { return }
         sendDatagram(FakeDNSServer.reply(to: query, tcp: false), to: from, length: length)
     }
 

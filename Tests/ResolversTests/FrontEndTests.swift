@@ -81,6 +81,7 @@ struct FrontEndTests {
     @Test("literal answers equal the C library's for every type, protocol, family and flag")
     func literalAnswersMatchTheSystem() async throws {
         var checked = 0
+        var mismatches: [String] = []
         let hosts = ["127.0.0.1", "::1", "1.2.3.4", "::ffff:10.1.2.3", "2001:db8::1", "0.0.0.0", "::", "0:0::0:1"]
         let ports: [ServicePort?] = [nil, 0, 80, "8080"]
         let types: [Int32] = [0, 1, 2, 3, 5, 6, 10]
@@ -99,10 +100,10 @@ struct FrontEndTests {
                                 let plan = try? LookupFrontEnd.addressPlan(
                                     host: host, port: port, family: AddressFamily(rawValue: family), type: SocketType(rawValue: type),
                                     proto: IPProtocol(rawValue: proto), flags: AddressInfoFlags(rawValue: flags))
-                                if case .lookup? = plan { Issue.record("\(call) planned a lookup") }
+                                if case .lookup? = plan { mismatches.append("\(call): planned a lookup") }
                                 let system = SystemReference.run(call)
                                 let ours = await call.run(on: BlockingResolver())
-                                #expect(ours == system, "\(call)")
+                                if ours != system { mismatches.append("\(call): system \(system), ours \(ours)") }
                                 checked += 1
                             }
                         }
@@ -111,6 +112,7 @@ struct FrontEndTests {
             }
         }
         #expect(checked == 8 * 4 * 3 * 7 * 7 * 7)
+        #expect(mismatches.isEmpty, "\(mismatches.count) of \(checked) differ:\n\(mismatches.prefix(20).joined(separator: "\n"))")
     }
 
     @Test("IDNA as glibc's AI_IDN: UTS #46 non-transitional, NFC, errors as EAI_IDN_ENCODE")

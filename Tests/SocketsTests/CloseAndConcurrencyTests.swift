@@ -172,6 +172,29 @@ struct CloseAndConcurrencyTests {
         }
     }
 
+    /// `accept` returns its socket as `sending`: a child task can own it
+    /// without a `HubBound`, and children of a hub task run on that hub.
+    @Test func anAcceptedSocketCanBeHandedToAChildTask() async throws {
+        let reply = try await onHub("hand-off") { _ in
+            let server = try loopbackServer()
+            defer { server.close() }
+            let client = try Socket()
+            defer { client.close() }
+            try await client.connect(to: try server.localAddress())
+            return try await withThrowingTaskGroup(of: Void.self) { group in
+                let (connection, _) = try await server.accept()
+                group.addTask {
+                    defer { connection.close() }
+                    try await connection.sendAll(try await connection.recv(10))
+                }
+                try await client.sendAll("ping")
+                try await group.waitForAll()
+                return try await client.recv(10)
+            }
+        }
+        #expect(reply == Array("ping".utf8))
+    }
+
     @Test func cancellingABlockedRecvThrowsCancellationError() async throws {
         try await onHub("cancel-recv") { hub in
             let (client, server) = try await tcpPair()
