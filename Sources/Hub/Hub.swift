@@ -48,7 +48,7 @@ public final class Hub: TaskExecutor, @unchecked Sendable {
     /// Whether the job running now is an actor's (serial-executor) job: code
     /// in it resumes on the actor, not necessarily on the hub, after a wait.
     var runningIsolatedJob = false
-    private var shutdownHooks: [() -> Void] = []
+    var shutdownHooks: [() -> Void] = []
     var unownedExecutorForTasks: UnownedTaskExecutor!
     private var unownedSerial: UnownedSerialExecutor!
     private let asyncWatcher = UnsafeMutablePointer<ev_async>.allocate(capacity: 1)
@@ -61,15 +61,15 @@ public final class Hub: TaskExecutor, @unchecked Sendable {
     // MARK: Cross-thread state
 
     enum State: Int { case running = 0, closing = 1, stopped = 2 }
-    private let state = Atomic<Int>(State.running.rawValue)
-    private let inboxLock = Lock()
+    let state = Atomic<Int>(State.running.rawValue)
+    let inboxLock = Lock()
     private var inbox: [InboxItem] = []
     private let inboxNonEmpty = Atomic<Bool>(false)
-    private let stoppedCondition = Condition()
-    private var thread: pthread_t?
-    private var threadJoined = false
-    private var stoppedFlag = false
-    private let counters = HubCounters()
+    let stoppedCondition = Condition()
+    var thread: pthread_t?
+    var threadJoined = false
+    var stoppedFlag = false
+    let counters = HubCounters()
     let storage = HubValueStore()
 
     enum InboxItem {
@@ -319,88 +319,6 @@ public final class Hub: TaskExecutor, @unchecked Sendable {
         if isCurrent { handleFail(ref, error: error) } else { post(.fail(ref, error)) }
     }
 
-    // MARK: Shutdown
-
-    /// Registers work to run on the hub thread when the hub shuts down, before
-    /// pending waits are woken (a resolver closes its channel here). After
-    /// the hub has stopped, `hook` runs at once on the calling thread.
-    public func onShutdown(_ hook: @escaping @Sendable () -> Void) {
-        execute { [self] in
-            if closing { hook() } else { shutdownHooks.append(hook) }
-        }
-    }
-
-    /// Shuts the hub down: it stops accepting work, wakes every pending wait
-    /// with `HubError.shutDown`, runs what that wakes, stops the loop and
-    /// joins its thread. Idempotent. Called on the hub's own thread it starts
-    /// the shutdown and returns without joining (a thread cannot join itself).
-    public func shutdown() {
-        if state.compareExchange(expected: State.running.rawValue, desired: State.closing.rawValue,
-                                 ordering: .acquiringAndReleasing).exchanged {
-            post(.shutdown)
-            threadPool.shutdown()
-        }
-        if isCurrent { return }
-        inboxLock.lock()
-        while !stoppedFlag { stoppedCondition.wait(inboxLock) }
-        let mustJoin = !threadJoined
-        threadJoined = true
-        inboxLock.unlock()
-        if mustJoin, let thread { pthread_join(thread, nil) }
-    }
-
-    private func beginShutdown() {
-        guard !closing else { return }
-        closing = true
-        let hooks = shutdownHooks
-        shutdownHooks.removeAll()
-        for hook in hooks { hook() }
-        let error = HubError.shutDown(hub: name)
-        for waiter in waiters.all where waiter.pointee.phase == .waiting {
-            waiter.pointee.error = error
-            finishWaiter(waiter, loop: loop, code: WaitCode.failed)
-        }
-        for waiter in waiters.all where waiter.pointee.phase == .preparing {
-            waiter.pointee.cancelRequested = true
-        }
-    }
-
-    // MARK: Introspection
-
-    /// Counts for leak checks and soak tests.
-    public struct Statistics: Sendable, Equatable {
-        /// Waiters handed out and not yet returned: tasks suspended in (or
-        /// about to enter) a hub wait.
-        public var pendingWaits: Int
-        /// libev watchers started for waits and callbacks.
-        public var activeWatchers: Int
-        /// Jobs waiting in the run queue.
-        public var queuedJobs: Int
-        /// Jobs enqueued since the hub started.
-        public var jobsEnqueued: Int
-        /// Times another thread woke the loop (`ev_async_send`).
-        public var loopWakeups: Int
-    }
-
-    /// Reads the counts on the hub thread.
-    public func statistics() async throws -> Statistics {
-        try await run { [self] in
-            var watchers = counters.callbackWatchers.load(ordering: .relaxed)
-            for waiter in waiters.all {
-                if evg_is_active(waiter.io) != 0 { watchers += 1 }
-                if evg_is_active(waiter.timer) != 0 { watchers += 1 }
-            }
-            return Statistics(pendingWaits: waiters.live, activeWatchers: watchers,
-                              queuedJobs: runQueue.count,
-                              jobsEnqueued: counters.jobs.load(ordering: .relaxed),
-                              loopWakeups: counters.wakeups.load(ordering: .relaxed))
-        }
-    }
-
-    /// Counts a persistent callback watcher started (+1) or stopped (-1).
-    func countCallbackWatcher(_ delta: Int) {
-        counters.callbackWatchers.add(delta, ordering: .relaxed)
-    }
 }
 
 /// Counters shared across threads.
