@@ -185,9 +185,13 @@ struct WaitTests {
     @Test func badDescriptorsAreThrownErrorsNotAborts() async throws {
         let negative = await #expect(throws: SystemError.self) { try await waitRead(-1, timeout: .seconds(5)) }
         #expect(negative?.code == EBADF)
+        // A closed descriptor: parked high, where the kernel (which hands out
+        // the lowest free number) will not give it to a concurrent test.
         let pipe = try TestPipe()
+        let parked = dup2(pipe.readEnd, 1_000 + pipe.readEnd)
         pipe.close()
-        let closed = await #expect(throws: SystemError.self) { try await waitRead(pipe.readEnd, timeout: .seconds(5)) }
+        _ = Glibc.close(parked)
+        let closed = await #expect(throws: SystemError.self) { try await waitRead(parked, timeout: .seconds(5)) }
         #expect(closed?.code == EBADF)
         await #expect(throws: SystemError.self) { try IOWatcher(fileDescriptor: -5, events: .read) }
         await #expect(throws: HubError.self) { try await waitRead(0, timeout: .seconds(-1)) }
