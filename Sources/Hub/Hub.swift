@@ -45,6 +45,9 @@ public final class Hub: TaskExecutor, @unchecked Sendable {
     var waiters = WaiterPool()
     /// Set on the hub thread when shutdown begins: new waits fail at once.
     var closing = false
+    /// Waits armed since the last poll whose descriptor libev will register
+    /// with epoll (see `checkDescriptors`).
+    var descriptorChecks: [WaiterRef] = []
     /// Whether the job running now is an actor's (serial-executor) job: code
     /// in it resumes on the actor, not necessarily on the hub, after a wait.
     var runningIsolatedJob = false
@@ -99,7 +102,10 @@ public final class Hub: TaskExecutor, @unchecked Sendable {
             _ = loop
         })
         evg_prepare_init(prepareWatcher, { _, watcher, _ in
-            Unmanaged<Hub>.fromOpaque(evg_get_data(watcher)!).takeUnretainedValue().drain()
+            let hub = Unmanaged<Hub>.fromOpaque(evg_get_data(watcher)!).takeUnretainedValue()
+            hub.drain()
+            // Last thing before libev hands descriptor changes to epoll.
+            hub.checkDescriptors()
         })
         evg_check_init(checkWatcher, { _, watcher, _ in
             Unmanaged<Hub>.fromOpaque(evg_get_data(watcher)!).takeUnretainedValue().drain()
@@ -162,6 +168,10 @@ public final class Hub: TaskExecutor, @unchecked Sendable {
             stoppedFlag = true
             stoppedCondition.broadcast()
         }
+        // Stored values may hold this hub (an `AresResolver` does): kept,
+        // they would keep it, its loop and its descriptors alive forever.
+        // Nothing runs here any more, so let them go (before the join).
+        storage.removeAll()
     }
 
     /// Whether the calling code runs on this hub's thread.
@@ -253,7 +263,7 @@ public final class Hub: TaskExecutor, @unchecked Sendable {
         finishPass()
     }
 
-    private func finishPass() {
+    func finishPass() {
         if runQueue.isEmpty {
             if evg_is_active(idleWatcher) != 0 { ev_idle_stop(loop, idleWatcher) }
             if closing && !inboxNonEmpty.load(ordering: .acquiring) && waiters.live == 0 {

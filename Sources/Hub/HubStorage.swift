@@ -1,5 +1,7 @@
 /// Per-hub values for the layers above the hub (a hub's resolver lives
-/// here), keyed by type. The hub knows nothing of what it stores.
+/// here), keyed by type. The hub knows nothing of what it stores. It lets
+/// go of them when its loop has stopped, so a value that holds the hub
+/// does not keep it alive; one stored after that is made afresh.
 extension Hub {
     /// The value stored for `key`, made with `make` on first use. Thread-safe.
     public func storedValue<Value: Sendable>(for key: ObjectIdentifier, make: () throws -> Value) rethrows -> Value {
@@ -28,4 +30,13 @@ final class HubValueStore: @unchecked Sendable {
     var values: [ObjectIdentifier: any Sendable] = [:]
 
     func withLock<T>(_ body: () throws -> T) rethrows -> T { try lock.withLock(body) }
+
+    /// Drops every value; their deinits run after the lock is released.
+    func removeAll() {
+        let dropped = lock.withLock {
+            defer { values = [:] }
+            return values
+        }
+        _ = dropped
+    }
 }

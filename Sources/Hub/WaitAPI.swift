@@ -108,12 +108,15 @@ public final class IOWatcher: @unchecked Sendable {
     /// Makes a watcher on `hub` (default: the current hub, else `Hub.default`).
     ///
     /// - Throws: `SystemError` (EBADF) for a negative descriptor;
-    ///   `HubError.invalidArgument` for an empty event set.
+    ///   `HubError.invalidArgument` for an empty event set or one with bits
+    ///   other than `.read` and `.write`.
     public init(fileDescriptor: Int32, events: IOEvents, hub: Hub? = nil) throws {
-        guard fileDescriptor >= 0 else {
-            throw SystemError(code: EBADF, message: "Bad file descriptor: \(fileDescriptor)")
-        }
+        try Hub.checkDescriptorRange(fileDescriptor)
         guard !events.isEmpty else { throw HubError.invalidArgument("an io watcher needs .read, .write or both") }
+        // libev aborts the process on any other bit when the watcher starts.
+        guard events.isSubset(of: [.read, .write]) else {
+            throw HubError.invalidArgument("an io watcher takes only .read and .write, got events 0x\(String(UInt32(bitPattern: events.rawValue), radix: 16))")
+        }
         self.fileDescriptor = fileDescriptor
         self.events = events
         self.hub = hub ?? Hub.current ?? Hub.default
@@ -150,16 +153,7 @@ public final class IOWatcher: @unchecked Sendable {
         let waiter: UnsafeMutablePointer<Waiter>
         if let dedicated {
             waiter = dedicated
-            // Restarted in the iteration that stopped it, the watcher makes
-            // libev issue no epoll_ctl; otherwise libev re-adds the
-            // descriptor, and aborts if it was closed: check first.
-            if waiter.pointee.stoppedInIteration != ev_iteration(hub.loop), evg_fd_is_open(fileDescriptor) == 0 {
-                throw SystemError(code: EBADF, message: "Bad file descriptor: \(fileDescriptor)")
-            }
         } else {
-            guard evg_fd_is_open(fileDescriptor) != 0 else {
-                throw SystemError(code: EBADF, message: "Bad file descriptor: \(fileDescriptor)")
-            }
             waiter = hub.waiters.acquireDedicated(fd: fileDescriptor, events: events.rawValue)
             dedicated = waiter
         }

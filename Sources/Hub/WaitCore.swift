@@ -83,7 +83,11 @@ extension Hub {
                 if fd >= 0 {
                     evg_io_set(waiter.io, fd, events)
                     ev_io_start(loop, waiter.io)
+                    descriptorChecks.append(ref)
                 } else if fd == Hub.armAsSet {
+                    // Restarted in the iteration that stopped it, the watcher
+                    // makes libev issue no epoll_ctl; otherwise libev re-adds it.
+                    if waiter.pointee.stoppedInIteration != ev_iteration(loop) { descriptorChecks.append(ref) }
                     ev_io_start(loop, waiter.io)
                 }
                 if let timerAfter {
@@ -125,15 +129,53 @@ extension Hub {
         }
     }
 
+    /// Fails every wait on a descriptor that was closed before libev could
+    /// register it. libev (built with assertions, as Debian's is) aborts the
+    /// process when epoll_ctl reports EBADF, and it calls epoll_ctl for the
+    /// descriptors whose watchers changed right after the prepare watchers
+    /// run, so this runs last in the prepare callback. One fcntl per wait
+    /// armed since the last poll: the check a wait would otherwise make
+    /// itself, moved to where it also catches a descriptor closed by another
+    /// task after the wait began.
+    func checkDescriptors() {
+        guard !descriptorChecks.isEmpty else { return }
+        var closed: Set<Int32> = []
+        var checked: Int32 = -1
+        for ref in descriptorChecks where ref.isCurrent && ref.pointer.pointee.phase == .waiting {
+            let fd = ref.pointer.io.pointee.fd
+            guard evg_is_active(ref.pointer.io) != 0, fd != checked else { continue }
+            checked = fd
+            if evg_fd_is_open(fd) == 0 { closed.insert(fd) }
+        }
+        descriptorChecks.removeAll(keepingCapacity: true)
+        guard !closed.isEmpty else { return }
+        // Every watcher on such a descriptor must stop, or libev re-adds it.
+        for waiter in waiters.all where waiter.pointee.phase == .waiting && evg_is_active(waiter.io) != 0 {
+            let fd = waiter.io.pointee.fd
+            guard closed.contains(fd) else { continue }
+            waiter.pointee.error = SystemError(code: EBADF, message: "Bad file descriptor: \(fd) (closed while waiting)")
+            finishWaiter(waiter, loop: loop, code: WaitCode.failed)
+        }
+        // The woken tasks are queued now: the coming poll must not block.
+        finishPass()
+    }
+
+    /// Refuses a negative descriptor, and one so large that libev would size
+    /// its per-descriptor table to it (megabytes) unless it really is open.
+    /// Ordinary descriptors are checked in `checkDescriptors`, at no extra cost.
+    @inline(__always)
+    static func checkDescriptorRange(_ fd: Int32) throws(SystemError) {
+        if fd < 0 || (fd > 65_535 && evg_fd_is_open(fd) == 0) {
+            throw SystemError(code: EBADF, message: "Bad file descriptor: \(fd)")
+        }
+    }
+
     /// `suspend`'s marker for "start the io watcher as it is set".
     static let armAsSet: Int32 = -2
 
     /// One wait on `fd` with a fresh watcher. Hub thread only.
     func waitIO(_ fd: Int32, events: Int32, timeout: Duration?, onTimeout: OnTimeout) async throws -> IOEvents {
-        // libev aborts on a descriptor epoll rejects, so check it is open.
-        guard evg_fd_is_open(fd) != 0 else {
-            throw SystemError(code: EBADF, message: "Bad file descriptor: \(fd)")
-        }
+        try Hub.checkDescriptorRange(fd)
         let ns = try nanoseconds(timeout)
         let ref = try acquireWaiter()
         let code = await suspend(ref, fd: fd, events: events, timeoutNanoseconds: ns)

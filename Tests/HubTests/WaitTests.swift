@@ -197,6 +197,34 @@ struct WaitTests {
         await #expect(throws: HubError.self) { try await waitRead(0, timeout: .seconds(-1)) }
     }
 
+    @Test func aDescriptorClosedByAnotherTaskBeforeThePollFailsItsWaitsInsteadOfAborting() async throws {
+        let hub = Hub(name: "t-closerace")
+        defer { hub.shutdown() }
+        let pipe = try TestPipe()
+        defer { _ = Glibc.close(pipe.writeEnd) }
+        // High numbers, so that no concurrent test is handed them after close.
+        let raw = dup2(pipe.readEnd, 1_100 + pipe.readEnd)
+        let watched = dup2(pipe.readEnd, 1_200 + pipe.readEnd)
+        _ = Glibc.close(pipe.readEnd)
+        let results = try await hub.run { () async throws -> [String] in
+            let watcher = try IOWatcher(fileDescriptor: watched, events: .read)
+            let a = hub.spawn { try await waitRead(raw) }
+            let b = hub.spawn { try await wait(watcher) }
+            // Both waits begin in this loop iteration; then the descriptors
+            // close before libev registers them with epoll.
+            await Task.yield()
+            await Task.yield()
+            _ = Glibc.close(raw)
+            _ = Glibc.close(watched)
+            var out: [String] = []
+            for task in [a, b] {
+                do { _ = try await task.value; out.append("returned") } catch let error as SystemError { out.append("errno \(error.code)") }
+            }
+            return out
+        }
+        #expect(results == ["errno \(EBADF)", "errno \(EBADF)"])
+    }
+
     @Test func waitsCalledOffTheHubHopOntoItAndBack() async throws {
         let pipe = try TestPipe()
         defer { pipe.close() }
