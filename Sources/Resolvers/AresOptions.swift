@@ -193,6 +193,8 @@ public struct AresNameserver: Hashable, Sendable, CustomStringConvertible {
                   let value = UInt16(digits), value > 0 else { throw bad("port must be 1-65535") }
             return value
         }
+        // inet_pton stops at a NUL, which would let "1.2.3.4\0junk" through.
+        guard !text.utf8.contains(0) else { throw bad("embedded NUL") }
         if text.hasPrefix("[") {
             guard let close = text.firstIndex(of: "]") else { throw bad("missing ']'") }
             let host = String(text[text.index(after: text.startIndex)..<close])

@@ -61,17 +61,39 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
     ///
     /// - Throws: `InvalidArgument` naming the text when it is not a literal.
     public init(numericHost host: String, port: UInt16) throws {
-        if let v4 = SocketAddress.parseIPv4(host) {
-            _ = v4
+        switch try SocketAddress.parseNumeric(host) {
+        case .v4:
             self = .inet(host: host, port: port)
-            return
+        case .v6(let raw, let scope):
+            self = .inet6(host: SocketAddress.format(raw), port: port, flowInfo: 0, scopeID: scope)
         }
+    }
+
+    /// Whether `text` is an IPv4 or IPv6 literal (with a valid scope, if any).
+    public static func isNumericHost(_ text: String) -> Bool {
+        (try? parseNumeric(text)) != nil
+    }
+
+    private enum NumericHost {
+        case v4(in_addr)
+        case v6(in6_addr, scope: UInt32)
+    }
+
+    /// The one parser behind `init(numericHost:port:)` and `isNumericHost`.
+    private static func parseNumeric(_ host: String) throws -> NumericHost {
+        // inet_pton stops at a NUL: "127.0.0.1\0.example" must not pass as 127.0.0.1.
+        guard !host.utf8.contains(0) else {
+            throw InvalidArgument("not a numeric IP address: '\(host.debugDescription.dropFirst().dropLast())' (embedded NUL)")
+        }
+        if let v4 = parseIPv4(host) { return .v4(v4) }
         var text = host
         var scope: UInt32 = 0
         if let percent = host.firstIndex(of: "%") {
             text = String(host[..<percent])
             let scopeText = String(host[host.index(after: percent)...])
-            if let number = UInt32(scopeText) {
+            guard !scopeText.isEmpty else { throw InvalidArgument("empty IPv6 scope in '\(host)'") }
+            if scopeText.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
+                guard let number = UInt32(scopeText) else { throw InvalidArgument("IPv6 scope out of range in '\(host)'") }
                 scope = number
             } else {
                 scope = if_nametoindex(scopeText)
@@ -82,18 +104,11 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
         guard inet_pton(AF_INET6, text, &raw) == 1 else {
             throw InvalidArgument("not a numeric IP address: '\(host)'")
         }
-        self = .inet6(host: SocketAddress.format(raw), port: port, flowInfo: 0, scopeID: scope)
-    }
-
-    /// Whether `text` is an IPv4 or IPv6 literal.
-    public static func isNumericHost(_ text: String) -> Bool {
-        if parseIPv4(text) != nil { return true }
-        let base = text.split(separator: "%", maxSplits: 1).first.map(String.init) ?? text
-        var raw = in6_addr()
-        return inet_pton(AF_INET6, base, &raw) == 1
+        return .v6(raw, scope: scope)
     }
 
     static func parseIPv4(_ text: String) -> in_addr? {
+        guard !text.utf8.contains(0) else { return nil }
         var raw = in_addr()
         return inet_pton(AF_INET, text, &raw) == 1 ? raw : nil
     }
