@@ -35,6 +35,10 @@ let package = Package(
             providers: [.apt(["libidn2-dev"])]
         ),
         .target(
+            name: "CSockets",
+            path: "Sources/CSockets"
+        ),
+        .target(
             name: "CResolv",
             path: "Sources/CResolv"
         ),
@@ -54,7 +58,7 @@ let package = Package(
         ),
         .target(
             name: "Sockets",
-            dependencies: ["EvergreenHub", "Resolvers"],
+            dependencies: ["EvergreenHub", "Resolvers", "CSockets"],
             path: "Sources/Sockets"
         ),
         .executableTarget(

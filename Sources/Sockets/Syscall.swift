@@ -1,3 +1,4 @@
+import CSockets
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -74,23 +75,9 @@ func setIntOption(_ fd: Int32, level: Int32, name: Int32, _ value: Int32) throws
     _ = try checkedSyscall { setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<Int32>.size)) }
 }
 
-/// glibc's `accept4`, which Swift's Glibc module does not import (it is
-/// declared only under _GNU_SOURCE); looked up once. One call accepts a
-/// connection already non-blocking and close-on-exec.
-private let accept4Function: (@convention(c) (Int32, UnsafeMutablePointer<sockaddr>?, UnsafeMutablePointer<socklen_t>?, Int32) -> Int32)? = {
-    guard let library = dlopen(nil, RTLD_NOW), let symbol = dlsym(library, "accept4") else { return nil }
-    return unsafeBitCast(symbol, to: (@convention(c) (Int32, UnsafeMutablePointer<sockaddr>?, UnsafeMutablePointer<socklen_t>?, Int32) -> Int32).self)
-}()
-
-/// `accept4(fd, address, length, SOCK_NONBLOCK | SOCK_CLOEXEC)`; without
-/// accept4, `accept` and two `fcntl`s.
+/// `accept4(fd, address, length, SOCK_NONBLOCK | SOCK_CLOEXEC)`: one call
+/// accepts a connection already non-blocking and close-on-exec.
 @inline(__always)
 func acceptNonBlocking(_ fd: Int32, _ address: UnsafeMutablePointer<sockaddr>, _ length: UnsafeMutablePointer<socklen_t>) -> Int32 {
-    if let accept4Function { return accept4Function(fd, address, length, nonBlockingCloseOnExec) }
-    let accepted = accept(fd, address, length)
-    if accepted >= 0 {
-        _ = fcntl(accepted, F_SETFL, fcntl(accepted, F_GETFL) | O_NONBLOCK)
-        _ = fcntl(accepted, F_SETFD, FD_CLOEXEC)
-    }
-    return accepted
+    evg_accept4(fd, address, length, nonBlockingCloseOnExec)
 }
