@@ -83,7 +83,7 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
     private static func parseNumeric(_ host: String) throws -> NumericHost {
         // inet_pton stops at a NUL: "127.0.0.1\0.example" must not pass as 127.0.0.1.
         guard !host.utf8.contains(0) else {
-            throw InvalidArgument("not a numeric IP address: '\(host.debugDescription.dropFirst().dropLast())' (embedded NUL)")
+            throw InvalidArgument("not a numeric IP address: \(quoted(host)) (embedded NUL)")
         }
         if let v4 = parseIPv4(host) { return .v4(v4) }
         var text = host
@@ -105,6 +105,11 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
             throw InvalidArgument("not a numeric IP address: '\(host)'")
         }
         return .v6(raw, scope: scope)
+    }
+
+    /// `text` in single quotes with control characters (a NUL) escaped, for messages.
+    static func quoted(_ text: String) -> String {
+        "'" + String(text.debugDescription.dropFirst().dropLast()) + "'"
     }
 
     static func parseIPv4(_ text: String) -> in_addr? {
@@ -155,7 +160,7 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
         let length: socklen_t
         switch self {
         case .inet(let host, let port):
-            guard let raw = SocketAddress.parseIPv4(host) else { throw InvalidArgument("not an IPv4 address: '\(host)'") }
+            guard let raw = SocketAddress.parseIPv4(host) else { throw InvalidArgument("not an IPv4 address: \(SocketAddress.quoted(host))") }
             var sin = sockaddr_in()
             sin.sin_family = sa_family_t(AF_INET)
             sin.sin_port = port.bigEndian
@@ -166,7 +171,9 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
             length = socklen_t(MemoryLayout<sockaddr_in>.size)
         case .inet6(let host, let port, let flow, let scope):
             var raw = in6_addr()
-            guard inet_pton(AF_INET6, host, &raw) == 1 else { throw InvalidArgument("not an IPv6 address: '\(host)'") }
+            guard !host.utf8.contains(0), inet_pton(AF_INET6, host, &raw) == 1 else {
+                throw InvalidArgument("not an IPv6 address: \(SocketAddress.quoted(host))")
+            }
             var sin6 = sockaddr_in6()
             sin6.sin6_family = sa_family_t(AF_INET6)
             sin6.sin6_port = port.bigEndian
@@ -181,6 +188,11 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
             var sun = sockaddr_un()
             sun.sun_family = sa_family_t(AF_UNIX)
             let bytes = Array(path.utf8)
+            // A leading NUL names an abstract socket; a NUL anywhere else
+            // would silently cut the path short.
+            guard !bytes.dropFirst().contains(0) else {
+                throw InvalidArgument("Unix socket path contains a NUL byte: \(SocketAddress.quoted(path))")
+            }
             let capacity = MemoryLayout.size(ofValue: sun.sun_path)
             guard bytes.count < capacity || (bytes.first == 0 && bytes.count <= capacity) else {
                 throw InvalidArgument("Unix socket path too long (\(bytes.count) bytes, at most \(capacity - 1))")
