@@ -99,6 +99,12 @@ public struct AresOptions: Hashable, Sendable {
             throw InvalidArgument("hostsFileCheckInterval must not be negative, got \(hostsFileCheckInterval)")
         }
         if let resolvConfPath, resolvConfPath.isEmpty { throw InvalidArgument("resolvConfPath must not be empty") }
+        // A NUL would silently cut a path short when it reaches the C library.
+        guard !hostsFilePath.utf8.contains(0) else { throw InvalidArgument("hostsFilePath contains a NUL byte") }
+        if let resolvConfPath, resolvConfPath.utf8.contains(0) { throw InvalidArgument("resolvConfPath contains a NUL byte") }
+        for domain in searchDomains ?? [] where domain.utf8.contains(0) {
+            throw InvalidArgument("search domain contains a NUL byte")
+        }
     }
 
     /// The timeout in whole milliseconds, rounded up, for `ARES_OPT_TIMEOUTMS`.

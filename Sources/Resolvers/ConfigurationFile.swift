@@ -147,6 +147,10 @@ struct ConfigurationFile {
                                       reason: missing ? "the file does not exist" : "cannot \(doing): \(String(cString: strerror(code)))")
         }
         guard !path.isEmpty else { throw ConfigurationError(.missingFile, source: source, reason: "the path is empty") }
+        // open() would stop at a NUL and read some other file.
+        guard !path.utf8.contains(0) else {
+            throw ConfigurationError(.missingFile, source: source, reason: "the path contains a NUL byte")
+        }
         // O_NONBLOCK: opening a FIFO must not wait for a writer.
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw failure(errno, "open it") }
