@@ -31,8 +31,12 @@ struct AresFaultTests {
                 }
             }
             #expect(server.count(of: "silent.fake.test") == 1)
-            // 0.2 s, not gevent's 1 s timer tick (generous bound: loaded CI machines).
-            #expect(elapsed < .milliseconds(900))
+            // A hang guard only: the suite runs hundreds of tests at once on two
+            // cores, so wall time here says little. That 0.2 s takes 0.2 s (not
+            // gevent's 1 s tick) is measured where timing belongs, outside the
+            // parallel suite: `evergreen resolve --resolver ares --timeout 0.2`
+            // against a silent server (see the note on issue 4).
+            #expect(elapsed < .seconds(5))
         }
     }
 
