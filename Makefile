@@ -51,3 +51,24 @@ clean:
 ## consumer-check: build and run Examples/Consumer, a separate package that depends on Evergreen by path, as users do
 consumer-check: deps
 	cd Examples/Consumer && $(SWIFT) build && ./.build/debug/consumer
+
+# --- Reliability under load, faults and bad input (issue 7) -----------------
+
+.PHONY: test-sanitizers soak fuzz
+
+## test-sanitizers: every test under ThreadSanitizer, then AddressSanitizer+LeakSanitizer (scratch paths .build-tsan, .build-asan; SANITIZERS=tsan|asan for one)
+SANITIZERS ?= all
+test-sanitizers: deps
+	@$(DNSWORLD) check >/dev/null || { echo "make test-sanitizers needs root (for the private network namespace); see scripts/dnsworld check"; exit 1; }
+	bash scripts/sanitizers.sh $(SANITIZERS)
+
+## soak: 1,000,000 wait round trips, 200,000 lookups per backend, 100,000 connections; memory, descriptors and watchers must stay flat (SOAK_ARGS="--scale 0.1" for a shorter run)
+SOAK_ARGS ?=
+soak: release
+	@$(DNSWORLD) check >/dev/null || { echo "make soak needs root (for the private network namespace); see scripts/dnsworld check"; exit 1; }
+	bash scripts/soak.sh $(SOAK_ARGS)
+
+## fuzz: build Fuzz/ (libFuzzer + ASan) and run each fuzzer for FUZZ_SECONDS (default 60) from its seed corpus
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh

@@ -87,7 +87,7 @@ public struct AresOptions: Hashable, Sendable {
         }
         for domain in searchDomains ?? [] {
             guard !domain.isEmpty, !domain.utf8.contains(where: { $0 <= 32 || $0 == 127 }) else {
-                throw InvalidArgument("bad search domain '\(domain)'")
+                throw InvalidArgument("bad search domain \(SocketAddress.quoted(domain))")
             }
         }
         for (size, name) in [(socketReceiveBufferSize, "socketReceiveBufferSize"), (socketSendBufferSize, "socketSendBufferSize")] {
@@ -193,7 +193,7 @@ public struct AresNameserver: Hashable, Sendable, CustomStringConvertible {
     ///
     /// - Throws: `InvalidArgument` naming the text.
     public init(parsing text: String) throws {
-        func bad(_ why: String) -> InvalidArgument { InvalidArgument("bad nameserver '\(text)': \(why)") }
+        func bad(_ why: String) -> InvalidArgument { InvalidArgument("bad nameserver \(SocketAddress.quoted(text)): \(why)") }
         func port(_ digits: Substring) throws -> UInt16 {
             guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
                   let value = UInt16(digits), value > 0 else { throw bad("port must be 1-65535") }

@@ -80,6 +80,8 @@ public final class AresResolver: Resolver, @unchecked Sendable {
     public func getaddrinfo(host: String?, port: ServicePort?, family: AddressFamily, type: SocketType,
                             proto: IPProtocol, flags: AddressInfoFlags) async throws -> [AddressInfo] {
         try channel.checkOpen()
+        // glibc refuses bits it does not know (AI_* and its IDN flags: 0x7ff).
+        guard flags.rawValue & ~0x7FF == 0 else { throw AddressInfoError(code: AddressInfoError.badFlags) }
         switch try LookupFrontEnd.addressPlan(host: host, port: port, family: family, type: type, proto: proto, flags: flags) {
         case .answer(let results): return results
         case .local(let query): return try query.run()
@@ -175,6 +177,8 @@ public final class AresResolver: Resolver, @unchecked Sendable {
     /// services file.
     public func getnameinfo(_ address: SocketAddress, flags: NameInfoFlags) async throws -> (host: String, service: String) {
         try channel.checkOpen()
+        // glibc refuses bits it does not know (NI_* and its IDN flags: 0xff).
+        guard flags.rawValue & ~0xFF == 0 else { throw AddressInfoError(code: AddressInfoError.badFlags) }
         switch try LookupFrontEnd.nameInfoPlan(address, flags: flags) {
         case .answer(let names): return names
         case .local(let query): return try query.run()

@@ -62,12 +62,19 @@ public struct ConfigurationError: Error, Hashable, Sendable, CustomStringConvert
         self.reason = reason
     }
 
+    /// `text` with control characters (a NUL, an escape) written as escapes,
+    /// so a message never carries them raw to a terminal or log.
+    static func printable(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return text }
+        return String(text.debugDescription.dropFirst().dropLast())
+    }
+
     /// "config file 'x.json', key 'timeout', value '0': the timeout must be more than 0 seconds".
     public var description: String {
-        var text = source.errorLocation
+        var text = ConfigurationError.printable(source.errorLocation)
         // An unknown variable is its own key: say it once.
-        if let key, source != .environment(variable: key) { text += ", key '\(key)'" }
-        if let value { text += ", value '\(value)'" }
+        if let key, source != .environment(variable: key) { text += ", key '\(ConfigurationError.printable(key))'" }
+        if let value { text += ", value '\(ConfigurationError.printable(value))'" }
         return text + ": " + reason
     }
 }

@@ -35,6 +35,11 @@ struct ConfigurationFile {
         guard bytes.contains(where: { ![UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r")].contains($0) }) else {
             throw ConfigurationError(.malformedFile, source: source, reason: "the file is empty (expected one object of settings, e.g. {})")
         }
+        // Settings files are UTF-8 text; a NUL means UTF-16/32 or binary,
+        // which the scanner below (a UTF-8 reader) would misread.
+        if let nul = bytes.firstIndex(of: 0) {
+            throw ConfigurationError(.malformedFile, source: source, reason: "not UTF-8 text (a NUL byte at offset \(nul))")
+        }
         let format = detectFormat(path: path, bytes: bytes)
         var outline: JSONOutline?
         do {

@@ -135,6 +135,10 @@ public struct ResolverConfiguration: Hashable, Sendable {
         }
         if let resolver {
             try check(.resolver, "", { resolver.isEmpty ? "the list of backends is empty" : nil })
+            for kind in resolver where !ResolverKind.allCases.contains(kind) {
+                throw ConfigurationError(.unknownBackend, source: .code, key: ConfigurationKey.resolver.rawValue,
+                                         value: kind.rawValue, reason: "unknown backend (expected ares, thread or block)")
+            }
             if let twice = duplicate(in: resolver) {
                 try check(.resolver, "\(twice)", { "backend '\(twice)' is listed twice" })
             }
@@ -185,6 +189,10 @@ enum SettingRules {
     static func domainProblem(_ domain: String) -> String? {
         if domain.isEmpty { return "a search domain must not be empty" }
         if domain.utf8.contains(where: { $0 <= 32 || $0 == 127 }) { return "a search domain must not contain spaces or control characters" }
+        if domain.utf8.count > 253 { return "a search domain must be at most 253 characters (got \(domain.utf8.count))" }
+        if domain.split(separator: ".", omittingEmptySubsequences: false).contains(where: { $0.utf8.count > 63 }) {
+            return "a search domain's labels must be at most 63 characters"
+        }
         return nil
     }
 }

@@ -7,7 +7,7 @@ struct Evergreen: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evergreen",
         abstract: "Cooperative networking on a libev hub: resolve names, compare resolvers, serve, benchmark.",
-        subcommands: [Resolve.self, ServeEcho.self, Connect.self, Demo.self, Bench.self, ConfigCommand.self]
+        subcommands: [Resolve.self, ServeEcho.self, Connect.self, Demo.self, Bench.self, ConfigCommand.self, Soak.self]
     )
 }
 

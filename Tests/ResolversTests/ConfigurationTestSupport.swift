@@ -48,7 +48,11 @@ struct ConfigDirectory: Sendable {
     func remove() {
         if let dir = opendir(path) {
             while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                // Read d_name in place up to its NUL: a short entry's record
+                // ends before the 256 bytes the field is declared with.
+                let name = withUnsafePointer(to: &entry.pointee.d_name) {
+                    $0.withMemoryRebound(to: CChar.self, capacity: 1) { String(cString: $0) }
+                }
                 if name != "." && name != ".." { unlink("\(path)/\(name)") }
             }
             closedir(dir)
