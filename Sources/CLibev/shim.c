@@ -4,6 +4,10 @@
 #include <time.h>
 #include <pthread.h>
 #include <string.h>
+#include <errno.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 
 struct ev_loop *evg_loop_new(void) {
     struct ev_loop *loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV);
@@ -37,6 +41,16 @@ uint64_t evg_monotonic_ns(void) {
 }
 
 int evg_fd_is_open(int fd) { return fd >= 0 && fcntl(fd, F_GETFD) != -1; }
+
+int evg_probe_loop_descriptors(void) {
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0) return errno;
+    int ev = eventfd(0, EFD_CLOEXEC);
+    int err = ev < 0 ? errno : 0;
+    if (ev >= 0) close(ev);
+    close(ep);
+    return err;
+}
 
 void evg_set_thread_name(const char *name) {
     char buf[16];

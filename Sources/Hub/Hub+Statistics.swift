@@ -26,7 +26,7 @@ extension Hub {
             }
             return Statistics(pendingWaits: waiters.live, activeWatchers: watchers,
                               queuedJobs: runQueue.count,
-                              jobsEnqueued: counters.jobs.load(ordering: .relaxed),
+                              jobsEnqueued: jobsEnqueuedHere + counters.jobs.load(ordering: .relaxed),
                               loopWakeups: counters.wakeups.load(ordering: .relaxed))
         }
     }

@@ -39,24 +39,28 @@ public final class Hub: TaskExecutor, @unchecked Sendable {
     public private(set) lazy var serialExecutor: HubSerialExecutor = HubSerialExecutor(hub: self)
 
     // MARK: Loop-thread state (touched only on the hub thread)
+    // Only the hub's thread touches these, so the runtime's exclusivity
+    // checks (a thread-local lookup per access on the hot path) are off.
 
     let loop: OpaquePointer
-    var runQueue = RunQueue()
-    var waiters = WaiterPool()
+    @exclusivity(unchecked) var runQueue = RunQueue()
+    @exclusivity(unchecked) var waiters = WaiterPool()
     /// Set on the hub thread when shutdown begins: new waits fail at once.
-    var closing = false
+    @exclusivity(unchecked) var closing = false
     /// Waits armed since the last poll whose descriptor libev will register
     /// with epoll (see `checkDescriptors`).
-    var descriptorChecks: [WaiterRef] = []
+    @exclusivity(unchecked) var descriptorChecks: [WaiterRef] = []
     /// Whether the job running now is an actor's (serial-executor) job: code
     /// in it resumes on the actor, not necessarily on the hub, after a wait.
-    var runningIsolatedJob = false
+    @exclusivity(unchecked) var runningIsolatedJob = false
+    /// Jobs enqueued from the hub thread itself (those from other threads
+    /// are counted in `counters`): no atomic on the hot path.
+    @exclusivity(unchecked) var jobsEnqueuedHere = 0
     var shutdownHooks: [() -> Void] = []
     var unownedExecutorForTasks: UnownedTaskExecutor!
     private var unownedSerial: UnownedSerialExecutor!
     private let asyncWatcher = UnsafeMutablePointer<ev_async>.allocate(capacity: 1)
     private let prepareWatcher = UnsafeMutablePointer<ev_prepare>.allocate(capacity: 1)
-    private let checkWatcher = UnsafeMutablePointer<ev_check>.allocate(capacity: 1)
     private let idleWatcher = UnsafeMutablePointer<ev_idle>.allocate(capacity: 1)
     /// How long one pass over the run queue may take before I/O gets a turn.
     private let runQueueBudgetNanoseconds: UInt64 = 5_000_000
@@ -98,27 +102,24 @@ public final class Hub: TaskExecutor, @unchecked Sendable {
         self.unownedSerial = self.serialExecutor.asUnownedSerialExecutor()
 
         evg_async_init(asyncWatcher, { loop, _, _ in
-            // Nothing to do here: the prepare/check watchers drain the inbox.
+            // Nothing to do here: the prepare watcher drains the inbox.
             _ = loop
         })
+        // One drain per iteration, before the poll: it runs the tasks the
+        // previous iteration's callbacks resumed (a check watcher would do
+        // the same work one step earlier, at the cost of a second watcher
+        // invocation per iteration).
         evg_prepare_init(prepareWatcher, { _, watcher, _ in
             let hub = Unmanaged<Hub>.fromOpaque(evg_get_data(watcher)!).takeUnretainedValue()
             hub.drain()
             // Last thing before libev hands descriptor changes to epoll.
             hub.checkDescriptors()
         })
-        evg_check_init(checkWatcher, { _, watcher, _ in
-            Unmanaged<Hub>.fromOpaque(evg_get_data(watcher)!).takeUnretainedValue().drain()
-        })
         evg_idle_init(idleWatcher, { _, _, _ in })
         let me = Unmanaged.passUnretained(self).toOpaque()
         evg_set_data(prepareWatcher, me)
-        evg_set_data(checkWatcher, me)
-        // Run queued jobs late in an iteration's pending callbacks, after I/O.
-        evg_set_priority(checkWatcher, -2)
         ev_async_start(loop, asyncWatcher)
         ev_prepare_start(loop, prepareWatcher)
-        ev_check_start(loop, checkWatcher)
         startThread()
     }
 
@@ -129,7 +130,6 @@ public final class Hub: TaskExecutor, @unchecked Sendable {
         ev_loop_destroy(loop)
         asyncWatcher.deallocate()
         prepareWatcher.deallocate()
-        checkWatcher.deallocate()
         idleWatcher.deallocate()
     }
 
@@ -159,6 +159,9 @@ public final class Hub: TaskExecutor, @unchecked Sendable {
             inbox.removeAll()
             return items
         }
+        // Closures handed over after the loop's last pass still run, here on
+        // its thread: `execute` never drops one (a close, a shutdown hook).
+        for item in leftovers { if case .call(let body) = item { body() } }
         var jobs: [QueuedJob] = []
         while let job = runQueue.pop() { jobs.append(job) }
         for item in leftovers { if case .job(let job) = item { jobs.append(job) } }
@@ -193,10 +196,11 @@ public final class Hub: TaskExecutor, @unchecked Sendable {
 
     @inline(__always)
     func enqueue(_ item: QueuedJob) {
-        counters.jobs.add(1, ordering: .relaxed)
         if isCurrent {
+            jobsEnqueuedHere &+= 1
             runQueue.push(item)
         } else {
+            counters.jobs.add(1, ordering: .relaxed)
             post(.job(item))
         }
     }

@@ -12,6 +12,18 @@ struct ScopeDeadline: Sendable {
 
     @TaskLocal static var current: ScopeDeadline?
 
+    /// Scopes open anywhere in the process. While there are none, a wait
+    /// skips the task-local lookup. So a task that outlives the scope it was
+    /// started in (an unstructured `Task` inherits task-locals) may ignore
+    /// that scope's deadline once the scope has ended.
+    static let open = Atomic<Int>(0)
+
+    /// The current task's scope, when any scope is open.
+    @inline(__always)
+    static var active: ScopeDeadline? {
+        open.load(ordering: .relaxed) == 0 ? nil : current
+    }
+
     private static let nextID = Atomic<UInt64>(1)
     static func makeID() -> UInt64 { nextID.add(1, ordering: .relaxed).newValue }
 }
@@ -64,6 +76,8 @@ public func withTimeout<T>(
         return try await body()
     }
     let scope = ScopeDeadline(id: ScopeDeadline.makeID(), deadline: deadline)
+    ScopeDeadline.open.add(1, ordering: .relaxed)
+    defer { ScopeDeadline.open.subtract(1, ordering: .relaxed) }
     do {
         return try await ScopeDeadline.$current.withValue(scope, operation: body, isolation: isolation)
     } catch let expired as ScopeExpired where expired.scopeID == scope.id {

@@ -101,9 +101,9 @@ public final class IOWatcher: @unchecked Sendable {
     /// The hub whose loop watches the descriptor.
     public let hub: Hub
     /// The waiter of the task waiting now; hub thread only.
-    private var active: WaiterRef?
+    @exclusivity(unchecked) private var active: WaiterRef?
     /// This watcher's own waiter, made on first wait; hub thread only.
-    private var dedicated: UnsafeMutablePointer<Waiter>?
+    @exclusivity(unchecked) private var dedicated: UnsafeMutablePointer<Waiter>?
 
     /// Makes a watcher on `hub` (default: the current hub, else `Hub.default`).
     ///

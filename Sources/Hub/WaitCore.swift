@@ -63,7 +63,7 @@ extension Hub {
         let waiter = ref.pointer
         var timerAfter: UInt64?
         if let timeoutNanoseconds { timerAfter = timeoutNanoseconds }
-        if let scope = ScopeDeadline.current {
+        if let scope = ScopeDeadline.active {
             let now = evg_monotonic_ns()
             let left = scope.deadline > now ? scope.deadline - now : 0
             if timerAfter == nil || left < timerAfter! {

@@ -11,6 +11,14 @@ private let aresLibraryStatus: Int32 = ares_library_init(ARES_LIB_INIT_ALL)
 /// c-ares socket (from `ARES_OPT_SOCK_STATE_CB`) calls `ares_process_fd`, and
 /// one `TimerCallbackWatcher` handles c-ares' timeouts.
 ///
+/// At most `maxActiveLookups` lookups are handed to c-ares at once; later
+/// ones wait in a FIFO queue and start as answers free the window. Without
+/// it a burst of lookups sends a query per lookup in one go, and while the
+/// hub is busy sending, the answers overflow the receive buffers (c-ares'
+/// socket's, or the server's for the queries): each lost datagram costs a
+/// whole c-ares timeout. A small default socket buffer (208 KiB) holds
+/// about 256 small datagrams.
+///
 /// c-ares 1.18 is not thread-safe: after `init` everything here runs on the
 /// hub's thread only (hence `@unchecked Sendable`).
 final class AresChannel: @unchecked Sendable {
@@ -23,9 +31,13 @@ final class AresChannel: @unchecked Sendable {
     /// The effective lookup order (the hosts file is Evergreen's to read).
     let lookups: [AresLookupSource]
     let maxInFlight: Int
-    /// Lookups started and not yet called back by c-ares (cancelled ones
+    /// The window: the most lookups c-ares holds at once.
+    let maxActiveLookups: Int
+    /// Lookups handed to c-ares and not yet called back (cancelled ones
     /// included: c-ares still holds them).
-    private(set) var inFlight = 0
+    private(set) var active = 0
+    /// Lookups waiting for room in the window.
+    private var waiting = AresLookupQueue()
 
     private struct Socket {
         let watcher: IOCallbackWatcher
@@ -48,6 +60,7 @@ final class AresChannel: @unchecked Sendable {
         guard aresLibraryStatus == ARES_SUCCESS else { throw AresErrorMapping.addressInfoError(aresLibraryStatus) }
         self.hub = hub
         self.maxInFlight = options.maxInFlight
+        self.maxActiveLookups = options.maxActiveLookups
         self.lookups = try options.lookups ?? AresChannel.systemLookups(options)
         try start(options)
     }
@@ -156,7 +169,11 @@ final class AresChannel: @unchecked Sendable {
             }
             status = ares_init_options(&made, &opts, mask)
         }
-        guard status == ARES_SUCCESS, let made else { throw AresErrorMapping.addressInfoError(status) }
+        guard status == ARES_SUCCESS, let made else {
+            // c-ares says ARES_EFILE ("Error reading file") when it could not open resolv.conf.
+            if status == ARES_EFILE, let exhausted = DescriptorExhaustion.probe() { throw exhausted }
+            throw AresErrorMapping.addressInfoError(status)
+        }
         channel = made
         do {
             // c-ares applies ARES_FLAG_PRIMARY only to the servers it reads at init.
@@ -197,26 +214,65 @@ final class AresChannel: @unchecked Sendable {
 
     // MARK: Queries (hub thread)
 
-    /// Counts a new lookup, or throws why it cannot start.
-    @inline(__always)
-    func reserve() throws -> ares_channel {
-        guard let channel else { throw closedError ?? HubError.shutDown(hub: hub.name) }
-        guard inFlight < maxInFlight else {
-            throw HubError.saturated(what: "c-ares lookups in flight on hub '\(hub.name)'", limit: maxInFlight)
+    /// Lookups counted against `maxInFlight`: in c-ares or waiting for it.
+    var inFlight: Int { active + waiting.count }
+
+    /// Lookups waiting for room in the window.
+    var queued: Int { waiting.count }
+
+    /// Runs one c-ares call and waits for its callback to resume the
+    /// continuation: at once when the window has room, else after the
+    /// lookups queued before it. `start` runs on the hub thread; the
+    /// callback must call `release()`.
+    ///
+    /// A cancelled task leaves at once: a queued lookup never reaches
+    /// c-ares; one already there finishes in the background.
+    ///
+    /// - Throws: the reason the channel was destroyed, `HubError.saturated`
+    ///   beyond `maxInFlight`, or what the continuation is resumed with.
+    func lookup<T: Sendable>(_ start: @escaping (ares_channel, HubContinuation<T>) -> Void) async throws -> T {
+        let pending = AresPendingLookup()
+        return try await withHubContinuation(hub: hub, onCancel: { self.cancel(pending) }) { (continuation: HubContinuation<T>) in
+            guard let channel else { throw closedError ?? HubError.shutDown(hub: hub.name) }
+            guard inFlight < maxInFlight else {
+                throw HubError.saturated(what: "c-ares lookups in flight on hub '\(hub.name)'", limit: maxInFlight)
+            }
+            if active < maxActiveLookups, waiting.isEmpty {
+                active += 1
+                start(channel, continuation)
+                queriesSent()
+            } else {
+                pending.prepare(start: { start($0, continuation) }, fail: { continuation.resume(throwing: $0) })
+                waiting.append(pending)
+            }
         }
-        inFlight += 1
-        return channel
+    }
+
+    /// A queued lookup whose task left: it never starts.
+    private func cancel(_ pending: AresPendingLookup) {
+        _ = waiting.cancel(pending)
     }
 
     /// Uncounts a lookup c-ares has called back. With none left c-ares has
-    /// no query either: the timer stops.
+    /// no query either: the timer stops. (Queued lookups start after
+    /// c-ares has finished processing, in `startWaiting`.)
     @inline(__always)
     func release() {
-        inFlight -= 1
-        if inFlight == 0, timerDeadline != 0 {
+        active -= 1
+        if active == 0, timerDeadline != 0 {
             timer?.stop()
             timerDeadline = 0
         }
+    }
+
+    /// Hands queued lookups to c-ares while the window has room.
+    private func startWaiting() {
+        guard !waiting.isEmpty, let channel else { return }
+        while active < maxActiveLookups, let next = waiting.popFirst() {
+            active += 1
+            next.run(on: channel)
+        }
+        queriesSent()
     }
 
     /// After new queries were sent: makes sure the timer fires no later than
@@ -224,7 +280,7 @@ final class AresChannel: @unchecked Sendable {
     /// without asking `ares_timeout` (which walks every query).
     @inline(__always)
     func queriesSent() {
-        guard channel != nil, inFlight > 0 else { return }
+        guard channel != nil, active > 0 else { return }
         let deadline = monotonicNanoseconds() &+ firstTryNanoseconds
         if timerDeadline == 0 || timerDeadline > deadline { armTimer(at: deadline) }
     }
@@ -242,6 +298,8 @@ final class AresChannel: @unchecked Sendable {
         guard let channel else { return }
         ares_process_fd(channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD)
         guard self.channel != nil else { return }
+        // Timed-out lookups freed their places in the window.
+        startWaiting()
         var buffer = timeval()
         guard let next = ares_timeout(channel, nil, &buffer) else { return }
         // ares_timeout counts whole milliseconds: never re-arm for less than
@@ -276,16 +334,20 @@ final class AresChannel: @unchecked Sendable {
         ares_process_fd(channel, events.contains(.read) ? fd : ARES_SOCKET_BAD,
                         events.contains(.write) ? fd : ARES_SOCKET_BAD)
         // Answers may have sent follow-up queries (AAAA, the next search
-        // domain, a retry over TCP).
+        // domain, a retry over TCP), and freed places in the window.
         queriesSent()
+        startWaiting()
     }
 
     /// Destroys the channel: every pending lookup is called back with
-    /// ARES_EDESTRUCTION and fails with `error`; later lookups fail with it
-    /// too. Idempotent. Hub thread only.
+    /// ARES_EDESTRUCTION and fails with `error`, queued ones too; later
+    /// lookups fail with it as well. Idempotent. Hub thread only.
     func destroy(error: any Error) {
         guard let channel else { return }
         closedReason.withLock { $0 = error }
+        // Before ares_destroy, whose callbacks free places in the window:
+        // nothing may start on a dying channel.
+        for pending in waiting.removeAll() { pending.fail(with: error) }
         timer?.stop()
         timerDeadline = 0
         ares_destroy(channel)
@@ -297,6 +359,9 @@ final class AresChannel: @unchecked Sendable {
 
     /// Counts for tests: sockets watched and whether the timer runs.
     var state: (sockets: Int, timerArmed: Bool) { (sockets.count, timer?.isActive ?? false) }
+
+    /// c-ares' open sockets, for tests that read their kernel counters.
+    var socketDescriptors: [Int32] { Array(sockets.keys) }
 }
 
 private let aresSocketStateCallback: ares_sock_state_cb = { data, fd, readable, writable in

@@ -5,7 +5,8 @@ import Glibc
 
 // The lookup halves of `AresResolver`: the hosts file in its place in the
 // lookup order, then one c-ares call. Each c-ares call is started on the hub
-// thread inside `withHubContinuation` and finished by its callback.
+// thread by `AresChannel.lookup` (at once, or queued for the channel's window)
+// and finished by its callback.
 extension AresResolver {
     // MARK: getaddrinfo
 
@@ -29,15 +30,13 @@ extension AresResolver {
     private func dnsAddresses(_ name: String, family: AddressFamily, shape: AresResultShape,
                               canonical: Bool) async throws -> [AddressInfo] {
         let channel = self.channel
-        return try await withHubContinuation(hub: hub) { (continuation: HubContinuation<[AddressInfo]>) in
-            let handle = try channel.reserve()
+        return try await channel.lookup { (handle, continuation: HubContinuation<[AddressInfo]>) in
             let request = AresAddressRequest(owner: channel, continuation: continuation, shape: shape, canonicalName: canonical)
             // No service (a service makes c-ares read the services file on
             // every call) and no ARES_AI_NOSORT: c-ares sorts by RFC 6724.
             var hints = ares_addrinfo_hints(ai_flags: canonical ? ARES_AI_CANONNAME : 0, ai_family: family.rawValue,
                                             ai_socktype: 0, ai_protocol: 0)
             ares_getaddrinfo(handle, name, nil, &hints, aresAddressCallback, Unmanaged.passRetained(request).toOpaque())
-            channel.queriesSent()
         }
     }
 
@@ -74,12 +73,10 @@ extension AresResolver {
     /// makes the same call and converts as the system does.
     private func dnsHostEntry(_ name: String) async throws -> HostEntry {
         let channel = self.channel
-        return try await withHubContinuation(hub: hub) { (continuation: HubContinuation<HostEntry>) in
-            let handle = try channel.reserve()
+        return try await channel.lookup { (handle, continuation: HubContinuation<HostEntry>) in
             let request = AresHostRequest(owner: channel, continuation: continuation)
             var hints = ares_addrinfo_hints(ai_flags: ARES_AI_CANONNAME, ai_family: AF_INET, ai_socktype: 0, ai_protocol: 0)
             ares_getaddrinfo(handle, name, nil, &hints, aresHostEntryCallback, Unmanaged.passRetained(request).toOpaque())
-            channel.queriesSent()
         }
     }
 

@@ -59,9 +59,25 @@ public struct AresOptions: Hashable, Sendable {
     /// most: a change is seen within this time. Default 1 s; `.zero` checks
     /// on every lookup.
     public var hostsFileCheckInterval: Duration = .seconds(1)
-    /// The most lookups in flight on the channel at once; one more fails at
-    /// once with `HubError.saturated`. Default 10,000.
+    /// The most lookups in flight on the channel at once, queued ones
+    /// included (see `maxActiveLookups`); one more fails at once with
+    /// `HubError.saturated`. Default 10,000.
     public var maxInFlight: Int = 10_000
+    /// The most lookups handed to c-ares at once (so the most asking the
+    /// servers); further lookups wait in a first-in-first-out queue on the
+    /// hub and start as earlier ones finish. A cancelled queued lookup leaves
+    /// at once without sending anything.
+    ///
+    /// This paces bursts: thousands of lookups started together would send
+    /// a query each in one go, and the answers (or the queries, at the
+    /// server) overflow the UDP receive buffers while the hub is busy
+    /// sending; every lost datagram then costs a whole `timeout`. A default
+    /// socket buffer (208 KiB) holds about 256 small datagrams, and an
+    /// `AF_UNSPEC` lookup sends two queries. Default 64, which keeps a
+    /// loopback server busy; raise it (with `socketReceiveBufferSize`) for
+    /// distant servers, where more lookups must be in flight to fill the
+    /// round trip. Setting it to `maxInFlight` turns the pacing off.
+    public var maxActiveLookups: Int = 64
 
     /// Options that take every default from the system.
     public init() {}
@@ -94,6 +110,9 @@ public struct AresOptions: Hashable, Sendable {
             if let size, !(1...Int(Int32.max)).contains(size) { throw InvalidArgument("\(name) must be positive, got \(size)") }
         }
         guard maxInFlight >= 1 else { throw InvalidArgument("maxInFlight must be at least 1, got \(maxInFlight)") }
+        guard maxActiveLookups >= 1 else {
+            throw InvalidArgument("maxActiveLookups must be at least 1, got \(maxActiveLookups)")
+        }
         guard !hostsFilePath.isEmpty else { throw InvalidArgument("hostsFilePath must not be empty") }
         guard hostsFileCheckInterval >= .zero else {
             throw InvalidArgument("hostsFileCheckInterval must not be negative, got \(hostsFileCheckInterval)")

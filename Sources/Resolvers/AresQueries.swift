@@ -97,7 +97,15 @@ let aresAddressCallback: ares_addrinfo_callback = { arg, status, _, info in
 @inline(__always)
 func aresFailure(_ status: Int32, owner: AresChannel, _ map: (Int32) -> any Error) -> any Error {
     if status == ARES_EDESTRUCTION, let error = owner.closedError { return error }
+    if let exhausted = aresExhaustion(status) { return exhausted }
     return map(status == ARES_SUCCESS ? ARES_ENODATA : status)
+}
+
+/// EMFILE (or ENFILE...) when `status` is how c-ares reports a query that
+/// could not open its socket (ARES_ECONNREFUSED) and no socket can be
+/// opened now; nil otherwise (a real refusal).
+func aresExhaustion(_ status: Int32) -> SystemError? {
+    status == ARES_ECONNREFUSED ? DescriptorExhaustion.probe() : nil
 }
 
 /// A pending host-entry lookup: `ares_getaddrinfo(AF_INET)` for
@@ -119,6 +127,8 @@ final class AresHostRequest: @unchecked Sendable {
     func fail(_ status: Int32) {
         if status == ARES_EDESTRUCTION, let error = owner.closedError {
             continuation.resume(throwing: error)
+        } else if let exhausted = aresExhaustion(status) {
+            continuation.resume(throwing: exhausted)
         } else {
             continuation.resume(throwing: AresStatusError(status: status))
         }

@@ -22,8 +22,13 @@ import Glibc
 /// - Errors are gevent's: c-ares statuses map to `AddressInfoError` /
 ///   `HostError` with the system's messages where there is a system
 ///   equivalent, else the c-ares code with `ARES_ENAME: <ares_strerror>`
-///   (e.g. `ARES_ETIMEOUT: Timeout while contacting DNS servers`).
-/// - Beyond `AresOptions.maxInFlight` lookups a call throws `HubError.saturated`.
+///   (e.g. `ARES_ETIMEOUT: Timeout while contacting DNS servers`). A query
+///   that could not open its socket because the process is out of
+///   descriptors throws `SystemError` (EMFILE, ENFILE), not ARES_ECONNREFUSED.
+/// - At most `AresOptions.maxActiveLookups` lookups are handed to c-ares at
+///   once; later ones queue (FIFO) on the hub, which keeps bursts from
+///   overflowing UDP buffers. Beyond `AresOptions.maxInFlight` lookups
+///   (queued ones included) a call throws `HubError.saturated`.
 /// - Hub shutdown destroys the channel: waiting calls throw `HubError.shutDown`;
 ///   after `close()` calls throw `ResolverClosedError`.
 /// - Results: c-ares' RFC 6724 order; socket type and protocol filled in as
@@ -223,7 +228,8 @@ public final class AresResolver: Resolver, @unchecked Sendable {
 
 /// What an `AresResolver`'s channel holds at one moment.
 public struct AresStatistics: Sendable, Hashable {
-    /// Lookups started and not yet finished by c-ares (abandoned ones included).
+    /// Lookups started and not yet finished: in c-ares (abandoned ones
+    /// included) or queued for the window (`AresOptions.maxActiveLookups`).
     public var lookupsInFlight: Int
     /// c-ares sockets with a watcher on the loop.
     public var sockets: Int

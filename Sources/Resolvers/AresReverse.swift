@@ -34,14 +34,12 @@ extension AresResolver {
     private func pointerLookup(_ address: SocketAddress) async throws -> HostEntry {
         guard let (name, raw, family) = Self.pointerName(address) else { throw AresStatusError(status: ARES_ENOTIMP) }
         let channel = self.channel
-        return try await withHubContinuation(hub: hub) { (continuation: HubContinuation<HostEntry>) in
-            let handle = try channel.reserve()
+        return try await channel.lookup { (handle, continuation: HubContinuation<HostEntry>) in
             let request = AresHostRequest(owner: channel, continuation: continuation)
             request.address = raw
             request.family = family
             ares_query(handle, name, Int32(ns_c_in.rawValue), Int32(ns_t_ptr.rawValue), aresPointerCallback,
                        Unmanaged.passRetained(request).toOpaque())
-            channel.queriesSent()
         }
     }
 

@@ -24,7 +24,7 @@ extension Hub {
                            maker: BackendMaker) throws -> Hub {
         let slot = ConfigurationSlot(code: configuration, environment: environment, maker: maker)
         let effective = try slot.load()
-        let hub = Hub(name: name, threadPoolSize: effective.hubThreads)
+        let hub = try Hub.make(name: name, threadPoolSize: effective.hubThreads)
         do {
             let resolver = try ConfiguredResolvers.make(effective, hub: hub, maker: maker)
             hub.replaceStoredValue(for: ObjectIdentifier(ConfigurationSlot.self), with: slot)

@@ -25,6 +25,8 @@ public enum ConfigurationKey: String, CaseIterable, Hashable, Sendable, CustomSt
     case searchDomains
     /// c-ares: behaviour flags by name (`useTCP`, `primary`, ...).
     case flags
+    /// c-ares: the most lookups handed to c-ares at once (`AresOptions.maxActiveLookups`).
+    case maxActiveLookups
     /// The thread backend's pool size.
     case resolverThreads
     /// The hub's thread-pool size.
@@ -55,7 +57,7 @@ public enum ConfigurationKey: String, CaseIterable, Hashable, Sendable, CustomSt
         case .resolver: return "a list of backend names (ares, thread, block)"
         case .nameservers: return "a list of addresses: IP, IPv4:PORT or [IPv6]:PORT"
         case .timeout: return "a number of seconds"
-        case .tries, .ndots, .resolverThreads, .hubThreads: return "a whole number"
+        case .tries, .ndots, .maxActiveLookups, .resolverThreads, .hubThreads: return "a whole number"
         case .udpPort, .tcpPort: return "a port number"
         case .rotate: return "true or false"
         case .searchDomains: return "a list of domain names"

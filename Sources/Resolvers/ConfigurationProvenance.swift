@@ -57,6 +57,7 @@ public struct EffectiveConfiguration: Hashable, Sendable {
         options.rotate = settings.rotate
         options.searchDomains = settings.searchDomains
         options.flags = settings.flags ?? []
+        if let window = settings.maxActiveLookups { options.maxActiveLookups = window }
         return options
     }
 
@@ -85,6 +86,7 @@ public struct EffectiveConfiguration: Hashable, Sendable {
         case .flags:
             guard let flags = settings.flags, !flags.isEmpty else { return "none" }
             return flags.description
+        case .maxActiveLookups: return String(aresOptions.maxActiveLookups)
         case .resolverThreads: return String(resolverThreads)
         case .hubThreads: return String(hubThreads)
         case .log: return logLevel.rawValue

@@ -75,6 +75,7 @@ struct ConfigurationLayer {
             }
             result.flags = flags
         }
+        result.maxActiveLookups = try integer(.maxActiveLookups, in: SettingRules.activeLookups)
         result.resolverThreads = try integer(.resolverThreads, in: SettingRules.threads)
         result.hubThreads = try integer(.hubThreads, in: SettingRules.threads)
         if let name = try scalar(.log, { try reader.requiredString(forKey: $0) }) {
@@ -185,7 +186,7 @@ extension ConfigurationKey {
     /// The JSON types a scalar setting accepts.
     var jsonKinds: Set<JSONOutline.Kind> {
         switch self {
-        case .timeout, .tries, .ndots, .udpPort, .tcpPort, .resolverThreads, .hubThreads: return [.number]
+        case .timeout, .tries, .ndots, .udpPort, .tcpPort, .maxActiveLookups, .resolverThreads, .hubThreads: return [.number]
         case .rotate: return [.bool]
         case .resolver, .nameservers, .searchDomains, .flags: return [.string, .array]
         case .log: return [.string]

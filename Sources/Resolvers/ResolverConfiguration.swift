@@ -42,6 +42,9 @@ public struct ResolverConfiguration: Hashable, Sendable {
     public var searchDomains: [String]?
     /// c-ares: behaviour flags.
     public var flags: AresFlags?
+    /// c-ares: the most lookups handed to c-ares at once (1...1,000,000;
+    /// default 64); see `AresOptions.maxActiveLookups`.
+    public var maxActiveLookups: Int?
     /// The thread backend's pool size (1...1024).
     public var resolverThreads: Int?
     /// The hub's thread-pool size (1...1024), used by `Hub.configured`.
@@ -101,6 +104,7 @@ public struct ResolverConfiguration: Hashable, Sendable {
         case .rotate: return rotate != nil
         case .searchDomains: return searchDomains != nil
         case .flags: return flags != nil
+        case .maxActiveLookups: return maxActiveLookups != nil
         case .resolverThreads: return resolverThreads != nil
         case .hubThreads: return hubThreads != nil
         case .log: return logLevel != nil
@@ -120,6 +124,7 @@ public struct ResolverConfiguration: Hashable, Sendable {
         case .rotate: rotate = other.rotate
         case .searchDomains: searchDomains = other.searchDomains
         case .flags: flags = other.flags
+        case .maxActiveLookups: maxActiveLookups = other.maxActiveLookups
         case .resolverThreads: resolverThreads = other.resolverThreads
         case .hubThreads: hubThreads = other.hubThreads
         case .log: logLevel = other.logLevel
@@ -154,6 +159,11 @@ public struct ResolverConfiguration: Hashable, Sendable {
         for domain in searchDomains ?? [] {
             try check(.searchDomains, domain, { SettingRules.domainProblem(domain) })
         }
+        if let maxActiveLookups {
+            try check(.maxActiveLookups, "\(maxActiveLookups)", {
+                SettingRules.rangeProblem(maxActiveLookups, SettingRules.activeLookups, what: "maxActiveLookups")
+            })
+        }
         if let resolverThreads {
             try check(.resolverThreads, "\(resolverThreads)", { SettingRules.rangeProblem(resolverThreads, SettingRules.threads, what: "resolverThreads") })
         }
@@ -172,6 +182,7 @@ enum SettingRules {
     static let ndots = 0...255
     static let ports = 1...65535
     static let threads = 1...1024
+    static let activeLookups = 1...1_000_000
     /// c-ares takes the timeout in milliseconds as an `Int32`.
     static let maximumTimeoutSeconds = Double(Int32.max / 1000)
 

@@ -6,7 +6,9 @@ import Glibc
 /// library's `gai_strerror` text, like Python's `socket.gaierror`.
 ///
 /// `EAI_SYSTEM` is never thrown as this type: the resolvers throw the
-/// `SystemError` for the `errno` instead, as Python does.
+/// `SystemError` for the `errno` instead, as Python does. So is a lookup
+/// that failed for lack of descriptors (EMFILE, ENFILE), which glibc itself
+/// reports as EAI_NONAME.
 public struct AddressInfoError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The `EAI_*` code (negative on glibc).
     public var code: Int32

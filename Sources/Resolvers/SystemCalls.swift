@@ -19,6 +19,7 @@ enum SystemCalls {
         hints.ai_protocol = proto
         hints.ai_flags = flags
         var list: UnsafeMutablePointer<addrinfo>?
+        errno = 0  // see addressInfoFailure
         let code = withOptionalCString(host) { node in
             withOptionalCString(service) { Glibc.getaddrinfo(node, $0, &hints, &list) }
         }
@@ -61,6 +62,7 @@ enum SystemCalls {
         try withUnsafeTemporaryAllocation(of: CChar.self, capacity: Int(NI_MAXHOST) + Int(NI_MAXSERV)) { buffer in
             let host = buffer.baseAddress!
             let service = host + Int(NI_MAXHOST)
+            errno = 0  // see addressInfoFailure
             let code = try address.withSockAddr { sa, length in
                 Glibc.getnameinfo(sa, length, host, socklen_t(NI_MAXHOST), service, socklen_t(NI_MAXSERV), flags)
             }
@@ -69,9 +71,13 @@ enum SystemCalls {
         }
     }
 
-    /// The error for a non-zero `getaddrinfo`/`getnameinfo` result.
+    /// The error for a non-zero `getaddrinfo`/`getnameinfo` result. glibc
+    /// says EAI_NONAME when it could not open the hosts file or a socket for
+    /// lack of descriptors, leaving EMFILE/ENFILE in `errno` (cleared before
+    /// the call): that is reported as the `SystemError` it is.
     static func addressInfoFailure(_ code: Int32, errno: Int32) -> any Error {
-        code == EAI_SYSTEM ? SystemError(code: errno) : AddressInfoError(code: code)
+        if code == EAI_SYSTEM || DescriptorExhaustion.isExhaustion(errno) { return SystemError(code: errno) }
+        return AddressInfoError(code: code)
     }
 
     /// Runs a `gethostby*_r` call with a buffer that grows on `ERANGE`.

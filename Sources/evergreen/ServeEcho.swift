@@ -45,17 +45,31 @@ struct ServeEcho: AsyncParsableCommand {
 }
 
 /// Accepts connections forever, echoing each in its own task.
+///
+/// Out of descriptors (or memory), accept fails while connections wait in
+/// the backlog: the loop then retries every 100 ms (never a busy
+/// loop), says so once on standard error when it starts
+/// ("accept: [Errno 24] Too many open files (EMFILE); retrying every 100 ms") and
+/// once when a retry succeeds ("accept: accepting again after N failed attempts").
 func serveEcho(on server: Socket) async throws {
     try await withThrowingDiscardingTaskGroup { group in
+        var failedAttempts = 0
         while true {
             let connection: Socket
             do {
                 (connection, _) = try await server.accept()
-            } catch let error as SystemError where [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(error.code) {
-                // Out of descriptors or memory: back off instead of dying.
-                printToStandardError("accept: \(error)")
-                try await Hub.current?.sleep(for: .milliseconds(100))
+            } catch let error as SystemError where resourceErrors[error.code] != nil {
+                // Back off instead of dying; one line per episode, not per retry.
+                if failedAttempts == 0 {
+                    printToStandardError("accept: \(error) (\(resourceErrors[error.code]!)); retrying every \(acceptBackoffMilliseconds) ms")
+                }
+                failedAttempts += 1
+                try await Hub.current?.sleep(for: .milliseconds(acceptBackoffMilliseconds))
                 continue
+            }
+            if failedAttempts > 0 {
+                printToStandardError("accept: accepting again after \(failedAttempts) failed attempts")
+                failedAttempts = 0
             }
             // One task per connection: echo until the peer closes.
             group.addTask {
@@ -74,6 +88,12 @@ func serveEcho(on server: Socket) async throws {
         }
     }
 }
+
+/// How long the accept loop waits before retrying after running out of descriptors.
+let acceptBackoffMilliseconds = 100
+
+/// The accept errors that mean "out of descriptors or memory, for now", by name.
+private let resourceErrors: [Int32: String] = [EMFILE: "EMFILE", ENFILE: "ENFILE", ENOBUFS: "ENOBUFS", ENOMEM: "ENOMEM"]
 
 /// A numeric host as given, or the first address the hub's resolver gives.
 func listenAddress(host: String, port: Int) async throws -> SocketAddress {

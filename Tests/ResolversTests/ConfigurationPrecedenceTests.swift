@@ -113,6 +113,7 @@ struct ConfigurationPrecedenceTests {
             "EVERGREEN_TRIES": "2", "EVERGREEN_NDOTS": "0", "EVERGREEN_UDP_PORT": "1053", "EVERGREEN_TCP_PORT": "1054",
             "EVERGREEN_ROTATE": "yes", "EVERGREEN_SEARCH_DOMAINS": "a.test, b.test", "EVERGREEN_FLAGS": "primary,noSearch",
             "EVERGREEN_RESOLVER_THREADS": "3", "EVERGREEN_HUB_THREADS": "5", "EVERGREEN_LOG": "info",
+            "EVERGREEN_MAX_ACTIVE_LOOKUPS": "128",
         ]
         #expect(Set(environment.keys) == Set(ConfigurationKey.allCases.map(\.environmentVariable)))
         let effective = try load(environment: environment)
@@ -125,6 +126,7 @@ struct ConfigurationPrecedenceTests {
         #expect(options.rotate == true)
         #expect(options.searchDomains == ["a.test", "b.test"])
         #expect(options.flags == [.primary, .noSearch])
+        #expect(options.maxActiveLookups == 128)
         #expect(effective.resolverThreads == 3 && effective.hubThreads == 5 && effective.logLevel == .info)
     }
 
@@ -198,6 +200,7 @@ struct ConfigurationPrecedenceTests {
         #expect(effective.settings.rotate == true)
         #expect(effective.settings.searchDomains == ["evergreen.test", "example.test"])
         #expect(effective.settings.flags == [.useTCP, .edns])
+        #expect(effective.aresOptions.maxActiveLookups == 32)
         #expect(effective.resolverThreads == 4)
         #expect(effective.hubThreads == 6)
         #expect(effective.logLevel == .info)

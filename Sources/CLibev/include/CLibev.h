@@ -47,4 +47,8 @@ void evg_set_thread_name(const char *name);
 /// Whether `fd` refers to an open descriptor (fcntl F_GETFD).
 int evg_fd_is_open(int fd);
 
+/* Creates and closes the descriptors a loop needs (epoll, eventfd):
+   0 when both could be made, else the errno of the first failure. */
+int evg_probe_loop_descriptors(void);
+
 #endif
