@@ -92,6 +92,7 @@ struct BadCode: Decodable {
             case "socketReceiveBufferSize": options.socketReceiveBufferSize = int
             case "socketSendBufferSize": options.socketSendBufferSize = int
             case "maxInFlight": options.maxInFlight = int ?? 0
+            case "maxActiveLookups": options.maxActiveLookups = int ?? 0
             case "hostsFilePath": options.hostsFilePath = text ?? ""
             case "hostsFileCheckInterval": options.hostsFileCheckInterval = seconds ?? .zero
             case "resolvConfPath": options.resolvConfPath = text
