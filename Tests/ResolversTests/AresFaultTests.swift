@@ -36,7 +36,7 @@ struct AresFaultTests {
             // gevent's 1 s tick) is measured where timing belongs, outside the
             // parallel suite: `evergreen resolve --resolver ares --timeout 0.2`
             // against a silent server (see the note on issue 4).
-            #expect(elapsed < .seconds(5))
+            #expect(elapsed < .seconds(30))
         }
     }
 
@@ -113,15 +113,17 @@ struct AresFaultTests {
     @Test func noServerListeningIsConnectionRefusedPromptly() async throws {
         let hub = Hub(name: "ares-refused", threadPoolSize: 1)
         defer { hub.shutdown() }
-        let options = try aresTestOptions(nameserver: "127.0.0.1:\(FakeDNSServer.deadPort())", timeout: .seconds(5), tries: 2)
+        let options = try aresTestOptions(nameserver: "127.0.0.1:\(FakeDNSServer.deadPort())", timeout: .seconds(60), tries: 2)
         let resolver = try AresResolver(hub: hub, options: options)
         let elapsed = await aresElapsed {
             await #expect(throws: aresError(11, "ARES_ECONNREFUSED", "Could not contact DNS servers")) {
                 try await resolver.getaddrinfo(host: "ok.fake.test", family: .inet)
             }
         }
-        // Refused at once, not after the 5 s timeout.
-        #expect(elapsed < .seconds(3))
+        // Refused, not timed out: with a 60 s timeout and 2 tries a timeout
+        // would take 2 minutes. Half a minute leaves room for a loaded
+        // machine (or a sanitizer) without becoming a timing assertion.
+        #expect(elapsed < .seconds(30))
     }
 
     @Test func aCancelledTaskLeavesAtOnceAndOtherQueriesCarryOn() async throws {

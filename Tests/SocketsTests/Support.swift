@@ -15,10 +15,10 @@ func onHub<T: Sendable>(_ name: String, _ body: @escaping @Sendable (Hub) async 
 
 /// Suspends until `count` tasks of `hub` are suspended in hub waits: the
 /// event-based way to know another task really is blocked in recv, accept,
-/// a full send... Fails the test (instead of hanging) after 10 seconds.
+/// a full send... Fails the test (instead of hanging) after 30 seconds.
 func waitForPendingWaits(_ hub: Hub, atLeast count: Int, sourceLocation: SourceLocation = #_sourceLocation) async throws {
     let clock = ContinuousClock()
-    let deadline = clock.now.advanced(by: .seconds(10))
+    let deadline = clock.now.advanced(by: .seconds(30))
     while try await hub.statistics().pendingWaits < count {
         if clock.now > deadline {
             Issue.record("never saw \(count) pending waits", sourceLocation: sourceLocation)
@@ -28,10 +28,10 @@ func waitForPendingWaits(_ hub: Hub, atLeast count: Int, sourceLocation: SourceL
     }
 }
 
-/// Waits until `condition` holds, yielding in between; fails after 10 s.
+/// Waits until `condition` holds, yielding in between; fails after 30 s.
 func eventually(_ what: String, sourceLocation: SourceLocation = #_sourceLocation, _ condition: () throws -> Bool) async throws {
     let clock = ContinuousClock()
-    let deadline = clock.now.advanced(by: .seconds(10))
+    let deadline = clock.now.advanced(by: .seconds(30))
     while try !condition() {
         if clock.now > deadline {
             Issue.record("never happened: \(what)", sourceLocation: sourceLocation)
