@@ -7,7 +7,8 @@
 #     tsan   swift build/test --sanitize=thread  --scratch-path .build-tsan
 #     asan   swift build/test --sanitize=address --scratch-path .build-asan
 #     all    both, one after the other (the default)
-#   Anything after `--` goes to `swift test`, e.g. `-- --filter HubTests`.
+#   Anything after `--` goes to `swift test`, e.g. `-- --filter HubTests`
+#   (`make ci` passes `-- --skip REGEX` to leave a few tests out).
 #
 # Environment:
 #   SANITIZER_LOG_DIR   where the full test output goes (default: the scratch path)
@@ -87,7 +88,7 @@ run_one() { # run_one NAME SANITIZER SCRATCH SLOWDOWN
     fi
     local verdict=clean
     if [ "$rc" -ne 0 ] || [ "$reports" -gt 0 ]; then verdict="NOT CLEAN (exit $rc, $reports report(s))"; STATUS=1; fi
-    SUMMARY+=("$name: $verdict; build $(fmt $((built - start))), tests $(fmt $((done - built)))")
+    SUMMARY+=("$name: $verdict; build $(fmt $((built - start))), tests $(fmt $((done - built)))${TEST_ARGS[*]:+ (swift test ${TEST_ARGS[*]})}")
 }
 
 [ "$which" = tsan ] || [ "$which" = all ] && run_one TSan thread .build-tsan 5

@@ -42,7 +42,10 @@ struct SoakSample: Sendable {
         defer { closedir(directory) }
         var count = 0
         while let entry = readdir(directory) {
-            let isDot = withUnsafeBytes(of: entry.pointee.d_name) { $0.first == UInt8(ascii: ".") }
+            // Read the name in place: a short entry is shorter than `d_name`'s
+            // 256 bytes, so copying the field reads past its end.
+            let name = UnsafeRawPointer(entry).advanced(by: MemoryLayout<dirent>.offset(of: \dirent.d_name)!)
+            let isDot = name.load(as: UInt8.self) == UInt8(ascii: ".")
             if !isDot { count += 1 }
         }
         return count - 1

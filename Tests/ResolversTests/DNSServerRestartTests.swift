@@ -7,7 +7,7 @@ import Glibc
 
 /// The DNS server dies in the middle of a lookup storm and comes back
 /// (issue 7): a private dnsmasq serving the DNS world's fixture zone on its
-/// own loopback port (never the world's 127.0.0.1:53, which other tests
+/// own loopback address and port (never the world's 127.0.0.1:53, which other tests
 /// share), an ares resolver on one hub pointed at it.
 ///
 /// Not covered: the thread and block backends. glibc takes its servers
@@ -25,11 +25,13 @@ struct DNSServerRestartTests {
         let hub = Hub(name: "dns-restart", threadPoolSize: 1)
         defer { hub.shutdown() }
         try await hub.run {
-            let port = FakeDNSServer.deadPort()
+            // An address no other test uses and a port below the ephemeral
+            // range: while the server is down, nothing else can take it.
+            let port = PrivateDNSMasq.port
             var server = try PrivateDNSMasq(port: port)
             defer { server.kill() }
             let resolver = try AresResolver(hub: hub, options: try aresTestOptions(
-                nameserver: "127.0.0.1:\(port)", timeout: .milliseconds(300), tries: 2))
+                nameserver: "\(PrivateDNSMasq.address):\(port)", timeout: .milliseconds(300), tries: 2))
             try await server.waitUntilAnswering(resolver)
             let aresBaseline = try await resolver.statistics()
             let hubBaseline = try await hub.statistics()
@@ -147,7 +149,7 @@ private final class Storm: Sendable {
 }
 
 /// dnsmasq serving Fixtures/dns (as scripts/dnsworld starts it) on
-/// 127.0.0.1:`port`, its output discarded. Killed by `kill()`, and by the
+/// `address`:`port`, its output discarded. Killed by `kill()`, and by the
 /// kernel if the thread that started it ends first (setpriv --pdeathsig),
 /// so a crashed test leaves no server behind.
 private final class PrivateDNSMasq {
@@ -157,13 +159,19 @@ private final class PrivateDNSMasq {
     let pid: pid_t
     private var reaped = false
 
+    /// Where the private server listens: not the world's 127.0.0.1:53.
+    static let address = "127.0.0.77"
+    /// Below Linux's ephemeral ports (32768 and up), so no connection of
+    /// another test takes it while the server is down.
+    static let port: UInt16 = 5390
+
     init(port: UInt16) throws {
         guard let fixtures = getenv("DNSWORLD_DIR").map({ String(cString: $0) }), let binary = Self.binary else {
             throw ResolverTestFailure("no DNSWORLD_DIR or no dnsmasq")
         }
         let server = [binary, "--keep-in-foreground", "--conf-file=\(fixtures)/dnsmasq.conf",
                       "--no-resolv", "--no-hosts", "--no-poll", "--bind-interfaces",
-                      "--listen-address=127.0.0.1", "--port=\(port)",
+                      "--listen-address=\(Self.address)", "--port=\(port)",
                       "--user=root", "--group=root", "--pid-file=", "--log-facility=-"]
         let guarded = Self.setpriv.map { [$0, "--pdeathsig", "KILL", "--"] } ?? []
         // The fixture's conf-file=bench.conf is relative: dnsmasq runs in the fixture directory.

@@ -179,7 +179,9 @@ func openDescriptors() -> [String] {
     let own = dirfd(directory)
     var targets: [String] = []
     while let entry = readdir(directory) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        // In place: copying `d_name` would read past the end of a short entry.
+        let name = String(cString: UnsafeRawPointer(entry).advanced(by: MemoryLayout<dirent>.offset(of: \dirent.d_name)!)
+            .assumingMemoryBound(to: CChar.self))
         guard let fd = Int32(name), fd != own else { continue }
         var buffer = [CChar](repeating: 0, count: 64)
         let length = readlink("/proc/self/fd/\(name)", &buffer, buffer.count - 1)
