@@ -26,10 +26,19 @@ extension Hub {
         if isCurrent { return }
         inboxLock.lock()
         while !stoppedFlag { stoppedCondition.wait(inboxLock) }
-        let mustJoin = !threadJoined
+        if threadJoined {
+            // Another caller is joining: return only once the thread is gone.
+            while !joinCompleted { stoppedCondition.wait(inboxLock) }
+            inboxLock.unlock()
+            return
+        }
         threadJoined = true
         inboxLock.unlock()
-        if mustJoin, let thread { pthread_join(thread, nil) }
+        if let thread { pthread_join(thread, nil) }
+        inboxLock.withLock {
+            joinCompleted = true
+            stoppedCondition.broadcast()
+        }
     }
 
     func beginShutdown() {

@@ -75,6 +75,8 @@ public final class Hub: TaskExecutor, @unchecked Sendable {
     let stoppedCondition = Condition()
     var thread: pthread_t?
     var threadJoined = false
+    /// Set once `pthread_join` has returned: a second `shutdown()` waits for it.
+    var joinCompleted = false
     var stoppedFlag = false
     let counters = HubCounters()
     let storage = HubValueStore()
