@@ -42,20 +42,7 @@ final class SocketLedger: @unchecked Sendable {
 struct DescriptorSnapshot {
     let targets: [String]
 
-    static func take() -> DescriptorSnapshot {
-        guard let directory = opendir("/proc/self/fd") else { return DescriptorSnapshot(targets: []) }
-        defer { closedir(directory) }
-        let own = dirfd(directory)
-        var targets: [String] = []
-        while let entry = readdir(directory) {
-            let name = entryName(entry)
-            guard let fd = Int32(name), fd != own else { continue }
-            var buffer = [CChar](repeating: 0, count: 256)
-            let length = readlink("/proc/self/fd/\(name)", &buffer, buffer.count - 1)
-            targets.append(length > 0 ? String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?")
-        }
-        return DescriptorSnapshot(targets: targets)
-    }
+    static func take() -> DescriptorSnapshot { DescriptorSnapshot(targets: openDescriptors()) }
 }
 
 /// No socket the test made is still open, and the process holds no more
@@ -199,11 +186,4 @@ private let raceSpinSink = Atomic<Int>(0)
 func raceIterations(_ count: Int) -> Int {
     let slowdown = getenv("EVG_TEST_SLOWDOWN").flatMap { Int(String(cString: $0)) } ?? 1
     return max(count / max(slowdown * slowdown, 1), 100)
-}
-
-/// The name in a `readdir` entry, read in place: a short entry's record ends
-/// before the 256 bytes `d_name` is declared with, so copying the field
-/// (or the struct) reads past glibc's buffer.
-private func entryName(_ entry: UnsafeMutablePointer<dirent>) -> String {
-    withUnsafePointer(to: &entry.pointee.d_name) { $0.withMemoryRebound(to: CChar.self, capacity: 1) { String(cString: $0) } }
 }
