@@ -8,12 +8,12 @@ extension Hub {
     /// system cannot give it what its loop needs.
     ///
     /// A loop needs two descriptors (an epoll instance and an eventfd to
-    /// wake it) and a thread. libev aborts the process when it cannot create
-    /// them, and `init(name:threadPoolSize:)` cannot throw, so this checks
-    /// first: with every descriptor in use (`EMFILE`) it throws a
-    /// `SystemError` naming the hub. The check and the start are not atomic:
-    /// a descriptor taken by another thread in between can still fail the
-    /// start.
+    /// wake it). libev aborts the process when it cannot create them, and
+    /// `init(name:threadPoolSize:)` cannot throw, so this checks first: with
+    /// every descriptor in use (`EMFILE`) it throws a `SystemError` naming
+    /// the hub. The check and the start are not atomic: a descriptor taken
+    /// by another thread in between can still fail the start. Threads are
+    /// not checked: a failing `pthread_create` still stops the process.
     ///
     /// - Throws: `SystemError` (EMFILE, ENFILE, ENOMEM) when the loop's
     ///   descriptors cannot be created.
