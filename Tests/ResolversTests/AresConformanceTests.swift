@@ -140,7 +140,3 @@ struct AresConformanceTests {
         #expect(different.isEmpty, "\(different.prefix(10).map { "\(cases[$0]): system \(system[$0]), ares \(outcomes[$0])" })")
     }
 }
-
-/// How many times slower the suite runs: EVG_TEST_SLOWDOWN, which
-/// scripts/sanitizers.sh sets (TSan 5, ASan 2); 1 otherwise.
-private let testSlowdown: Int = getenv("EVG_TEST_SLOWDOWN").flatMap { Int(String(cString: $0)) }.map { max($0, 1) } ?? 1
