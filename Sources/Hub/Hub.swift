@@ -120,6 +120,7 @@ public final class Hub: TaskExecutor, @unchecked Sendable {
         evg_idle_init(idleWatcher, { _, _, _ in })
         let me = Unmanaged.passUnretained(self).toOpaque()
         evg_set_data(prepareWatcher, me)
+        waiters.owner = me
         ev_async_start(loop, asyncWatcher)
         ev_prepare_start(loop, prepareWatcher)
         startThread()

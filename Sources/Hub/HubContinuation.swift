@@ -80,7 +80,7 @@ public func withHubContinuation<T: Sendable>(
             _ = hub.releaseWaiter(ref)
             return try early.get()
         } else {
-            code = await hub.suspend(ref, fd: -1, events: 0, timeoutNanoseconds: ns)
+            code = await Hub.suspend(ref, fd: -1, events: 0, timeoutNanoseconds: ns)
         }
         let scopeID = ref.pointer.pointee.scopeID
         let error = hub.releaseWaiter(ref)

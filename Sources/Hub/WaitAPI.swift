@@ -17,50 +17,44 @@ import Glibc
 /// - Returns: the events that fired (`[.read]`), or `[]` after a quiet timeout.
 /// - Throws: `SystemError` (EBADF) for a negative or closed descriptor,
 ///   `TimeoutError`, `CancellationError`, `HubError.shutDown`.
-@discardableResult
+@inlinable @discardableResult
 public func waitRead(_ fd: Int32, timeout: Duration? = nil, onTimeout: OnTimeout = .throwTimeoutError) async throws -> IOEvents {
-    try await Hub.onHub { hub in
-        try await hub.waitIO(fd, events: IOEvents.read.rawValue, timeout: timeout, onTimeout: onTimeout)
-    }
+    try await Hub.waitIO(fd, events: IOEvents.read.rawValue, timeout: timeout, onTimeout: onTimeout)
 }
 
 /// Suspends the calling task until `fd` is writable. See `waitRead(_:timeout:onTimeout:)`.
-@discardableResult
+@inlinable @discardableResult
 public func waitWrite(_ fd: Int32, timeout: Duration? = nil, onTimeout: OnTimeout = .throwTimeoutError) async throws -> IOEvents {
-    try await Hub.onHub { hub in
-        try await hub.waitIO(fd, events: IOEvents.write.rawValue, timeout: timeout, onTimeout: onTimeout)
-    }
+    try await Hub.waitIO(fd, events: IOEvents.write.rawValue, timeout: timeout, onTimeout: onTimeout)
 }
 
 /// Suspends the calling task until `fd` is readable or writable, and returns
 /// which. See `waitRead(_:timeout:onTimeout:)`.
-@discardableResult
+@inlinable @discardableResult
 public func waitReadWrite(_ fd: Int32, timeout: Duration? = nil, onTimeout: OnTimeout = .throwTimeoutError) async throws -> IOEvents {
-    try await Hub.onHub { hub in
-        try await hub.waitIO(fd, events: IOEvents([.read, .write]).rawValue, timeout: timeout, onTimeout: onTimeout)
-    }
+    try await Hub.waitIO(fd, events: IOEvents([.read, .write]).rawValue, timeout: timeout, onTimeout: onTimeout)
 }
 
 /// `waitRead` on anything with a descriptor (a `Socket`, a `FileHandle`-like type).
-@discardableResult
+@inlinable @discardableResult
 public func waitRead(_ source: some FileDescriptorConvertible, timeout: Duration? = nil, onTimeout: OnTimeout = .throwTimeoutError) async throws -> IOEvents {
     try await waitRead(source.fileDescriptor, timeout: timeout, onTimeout: onTimeout)
 }
 
 /// `waitWrite` on anything with a descriptor.
-@discardableResult
+@inlinable @discardableResult
 public func waitWrite(_ source: some FileDescriptorConvertible, timeout: Duration? = nil, onTimeout: OnTimeout = .throwTimeoutError) async throws -> IOEvents {
     try await waitWrite(source.fileDescriptor, timeout: timeout, onTimeout: onTimeout)
 }
 
 /// `waitReadWrite` on anything with a descriptor.
-@discardableResult
+@inlinable @discardableResult
 public func waitReadWrite(_ source: some FileDescriptorConvertible, timeout: Duration? = nil, onTimeout: OnTimeout = .throwTimeoutError) async throws -> IOEvents {
     try await waitReadWrite(source.fileDescriptor, timeout: timeout, onTimeout: onTimeout)
 }
 
 /// `waitRead` on a watcher: the same as `wait(_:timeout:onTimeout:)`.
-@discardableResult
+@inlinable @discardableResult
 public func waitRead(_ watcher: IOWatcher, timeout: Duration? = nil, onTimeout: OnTimeout = .throwTimeoutError) async throws -> IOEvents {
     try await watcher.wait(timeout: timeout, onTimeout: onTimeout)
 }
@@ -69,7 +63,7 @@ public func waitRead(_ watcher: IOWatcher, timeout: Duration? = nil, onTimeout: 
 ///
 /// - Throws: `ConcurrentUseError` at once if another task is already waiting
 ///   on this watcher; the error given to `cancelWait`; otherwise as `waitRead`.
-@discardableResult
+@inlinable @discardableResult
 public func wait(_ watcher: IOWatcher, timeout: Duration? = nil, onTimeout: OnTimeout = .throwTimeoutError) async throws -> IOEvents {
     try await watcher.wait(timeout: timeout, onTimeout: onTimeout)
 }
@@ -134,19 +128,32 @@ public final class IOWatcher: @unchecked Sendable {
     public var isWaiting: Bool { hub.isCurrent ? active != nil : false }
 
     /// See `wait(_:timeout:onTimeout:)`.
-    @discardableResult
+    @inlinable @discardableResult
     public func wait(timeout: Duration? = nil, onTimeout: OnTimeout = .throwTimeoutError) async throws -> IOEvents {
-        // The common case, a task on this hub, avoids the hop's closure and
-        // executor-preference record.
-        if hub.resumesHere { return try await waitHere(timeout: timeout, onTimeout: onTimeout) }
-        return try await withTaskExecutorPreference(hub, isolation: nil) {
-            try await self.waitHere(timeout: timeout, onTimeout: onTimeout)
+        // Inlined into the caller: a wait from a task on this hub costs one
+        // executor check, after it resumes.
+        guard hub.resumesHere else {
+            let events = try await waitElsewhere(timeout: timeout, onTimeout: onTimeout)
+            await Hub.settleOnGenericExecutor()
+            return events
+        }
+        let (ref, ns) = try beginWait(timeout: timeout)
+        let code = await Hub.suspend(ref, fd: Hub.armAsSet, events: 0, timeoutNanoseconds: ns)
+        return try endWait(ref, code: code, onTimeout: onTimeout)
+    }
+
+    /// `wait` for a task that must hop to the hub first.
+    @usableFromInline
+    func waitElsewhere(timeout: Duration?, onTimeout: OnTimeout) async throws -> IOEvents {
+        try await withTaskExecutorPreference(hub, isolation: nil) {
+            try await self.wait(timeout: timeout, onTimeout: onTimeout)
         }
     }
 
-    /// The wait itself; the task is on the hub and resumes there.
-    @inline(__always)
-    private func waitHere(timeout: Duration?, onTimeout: OnTimeout) async throws -> IOEvents {
+    /// Checks a wait's arguments and marks this watcher's waiter as in use.
+    /// Hub thread only.
+    @usableFromInline
+    func beginWait(timeout: Duration?) throws -> (WaiterRef, UInt64?) {
         guard active == nil else { throw ConcurrentUseError() }
         let ns = try nanoseconds(timeout)
         if hub.closing { throw HubError.shutDown(hub: hub.name) }
@@ -160,8 +167,15 @@ public final class IOWatcher: @unchecked Sendable {
         hub.waiters.beginDedicated(waiter)
         let ref = WaiterRef(pointer: waiter, generation: waiter.pointee.generation)
         active = ref
-        let code = await hub.suspend(ref, fd: Hub.armAsSet, events: 0, timeoutNanoseconds: ns)
+        return (ref, ns)
+    }
+
+    /// Ends a use of this watcher's waiter and turns it into the result.
+    /// Hub thread only.
+    @usableFromInline
+    func endWait(_ ref: WaiterRef, code: Int32, onTimeout: OnTimeout) throws -> IOEvents {
         active = nil
+        let waiter = ref.pointer
         let scopeID = waiter.pointee.scopeID
         let error = waiter.pointee.error
         hub.waiters.endDedicated(waiter)

@@ -17,8 +17,16 @@ extension Hub {
     /// Whether code after a suspension resumes on this hub's thread: true
     /// for a task job running here (only tasks that prefer the hub are
     /// enqueued on it), false for an actor job (it resumes on its actor).
-    @inline(__always)
+    @usableFromInline
     var resumesHere: Bool { isCurrent && !runningIsolatedJob }
+
+    /// The current hub, if the caller runs on it and resumes there: then a
+    /// wait needs no hop.
+    @usableFromInline
+    static var currentResumingHere: Hub? {
+        guard let hub = Hub.current, hub.resumesHere else { return nil }
+        return hub
+    }
 
     /// Runs `operation` on `hub` (default: the current hub, else
     /// `Hub.default`) in a task that prefers it, hopping there and back if
@@ -33,6 +41,17 @@ extension Hub {
         return try await withTaskExecutorPreference(target, isolation: nil) {
             try await operation(target)
         }
+    }
+
+    /// Ends on the generic executor in a way the optimiser can see: the
+    /// hop after `withUnsafeContinuation(isolation: nil)`. An inlined wait
+    /// calls this at the end of its hop-to-the-hub path, so that both of its
+    /// paths end on a known executor and the caller needs no executor check
+    /// of its own after the wait (one `swift_task_switch` per wait instead
+    /// of two on the common path). Costs one check on the rare path.
+    @inlinable @inline(__always)
+    static func settleOnGenericExecutor() async {
+        await withUnsafeContinuation(isolation: nil) { $0.resume() }
     }
 
     /// Hands out a waiter, failing if the hub is closing. Hub thread only.
@@ -58,11 +77,37 @@ extension Hub {
     ///
     /// `fd < 0` arms no io watcher; `fd == Hub.armAsSet` starts the waiter's
     /// io watcher with the descriptor and events it already has.
-    @inline(__always)
-    func suspend(_ ref: WaiterRef, fd: Int32, events: Int32, timeoutNanoseconds: UInt64?) async -> Int32 {
+    ///
+    /// Inlinable, with the work in the synchronous calls around the one
+    /// `await`: inlined into its caller, a wait costs one executor check
+    /// (the caller's own, after it resumes) instead of one per async
+    /// function on the way down and back.
+    @inlinable @inline(__always)
+    static func suspend(_ ref: WaiterRef, fd: Int32, events: Int32, timeoutNanoseconds: UInt64?) async -> Int32 {
+        let cancellation = CancellationRecord(ref.cancellationHandler)
+        let code = await withUnsafeContinuation(isolation: nil) { (continuation: UnsafeContinuation<Int32, Never>) in
+            arm(ref, continuation, fd: fd, events: events, timeoutNanoseconds: timeoutNanoseconds)
+        }
+        cancellation.remove()
+        return code
+    }
+
+    /// `suspend`'s synchronous part: stores the continuation and starts the
+    /// watchers, or finishes at once if a cancellation came first.
+    @usableFromInline
+    static func arm(_ ref: WaiterRef, _ continuation: UnsafeContinuation<Int32, Never>, fd: Int32, events: Int32, timeoutNanoseconds: UInt64?) {
+        ref.hub.arm(ref, continuation, fd: fd, events: events, timeoutNanoseconds: timeoutNanoseconds)
+    }
+
+    private func arm(_ ref: WaiterRef, _ continuation: UnsafeContinuation<Int32, Never>, fd: Int32, events: Int32, timeoutNanoseconds: UInt64?) {
         let waiter = ref.pointer
-        var timerAfter: UInt64?
-        if let timeoutNanoseconds { timerAfter = timeoutNanoseconds }
+        waiter.pointee.continuation = continuation
+        if waiter.pointee.cancelRequested {
+            if closing { waiter.pointee.error = HubError.shutDown(hub: name) }
+            finishWaiter(waiter, loop: loop, code: closing ? WaitCode.failed : WaitCode.cancelled)
+            return
+        }
+        var timerAfter = timeoutNanoseconds
         if let scope = ScopeDeadline.active {
             let now = evg_monotonic_ns()
             let left = scope.deadline > now ? scope.deadline - now : 0
@@ -72,36 +117,24 @@ extension Hub {
                 waiter.pointee.scopeID = scope.id
             }
         }
-        return await withTaskCancellationHandler {
-            await withUnsafeContinuation(isolation: nil) { (continuation: UnsafeContinuation<Int32, Never>) in
-                waiter.pointee.continuation = continuation
-                if waiter.pointee.cancelRequested {
-                    if closing { waiter.pointee.error = HubError.shutDown(hub: name) }
-                    finishWaiter(waiter, loop: loop, code: closing ? WaitCode.failed : WaitCode.cancelled)
-                    return
-                }
-                if fd >= 0 {
-                    evg_io_set(waiter.io, fd, events)
-                    ev_io_start(loop, waiter.io)
-                    descriptorChecks.append(ref)
-                } else if fd == Hub.armAsSet {
-                    // Restarted in the iteration that stopped it, the watcher
-                    // makes libev issue no epoll_ctl; otherwise libev re-adds it.
-                    if waiter.pointee.stoppedInIteration != ev_iteration(loop) { descriptorChecks.append(ref) }
-                    ev_io_start(loop, waiter.io)
-                }
-                if let timerAfter {
-                    // libev times from its cached clock; refresh it so the
-                    // timer never fires early.
-                    ev_now_update(loop)
-                    evg_timer_set(waiter.timer, Double(timerAfter) / 1e9, 0)
-                    ev_timer_start(loop, waiter.timer)
-                }
-                waiter.pointee.phase = .waiting
-            }
-        } onCancel: {
-            self.requestCancel(ref)
+        if fd >= 0 {
+            evg_io_set(waiter.io, fd, events)
+            ev_io_start(loop, waiter.io)
+            descriptorChecks.append(ref)
+        } else if fd == Hub.armAsSet {
+            // Restarted in the iteration that stopped it, the watcher
+            // makes libev issue no epoll_ctl; otherwise libev re-adds it.
+            if waiter.pointee.stoppedInIteration != ev_iteration(loop) { descriptorChecks.append(ref) }
+            ev_io_start(loop, waiter.io)
         }
+        if let timerAfter {
+            // libev times from its cached clock; refresh it so the
+            // timer never fires early.
+            ev_now_update(loop)
+            evg_timer_set(waiter.timer, Double(timerAfter) / 1e9, 0)
+            ev_timer_start(loop, waiter.timer)
+        }
+        waiter.pointee.phase = .waiting
     }
 
     /// Turns a wait's end into its result or error.
@@ -171,17 +204,54 @@ extension Hub {
     }
 
     /// `suspend`'s marker for "start the io watcher as it is set".
-    static let armAsSet: Int32 = -2
+    @inlinable
+    static var armAsSet: Int32 { -2 }
 
-    /// One wait on `fd` with a fresh watcher. Hub thread only.
-    func waitIO(_ fd: Int32, events: Int32, timeout: Duration?, onTimeout: OnTimeout) async throws -> IOEvents {
-        try Hub.checkDescriptorRange(fd)
-        let ns = try nanoseconds(timeout)
-        let ref = try acquireWaiter()
+    /// One wait on `fd` with a fresh watcher, from wherever the caller runs:
+    /// directly when it runs on a hub and resumes there, else on the current
+    /// hub or `Hub.default` by a hop there and back. The inlined code holds
+    /// no reference to the hub (a release there would cost the caller an
+    /// executor check); the waiter knows its hub.
+    @inlinable @inline(__always)
+    static func waitIO(_ fd: Int32, events: Int32, timeout: Duration?, onTimeout: OnTimeout) async throws -> IOEvents {
+        guard let (ref, ns) = try beginWaitIOHere(fd, timeout: timeout) else {
+            let fired = try await waitIOElsewhere(fd, events: events, timeout: timeout, onTimeout: onTimeout)
+            await settleOnGenericExecutor()
+            return fired
+        }
         let code = await suspend(ref, fd: fd, events: events, timeoutNanoseconds: ns)
+        return try endWaitIO(ref, code: code, onTimeout: onTimeout)
+    }
+
+    /// `waitIO` for a caller that must hop to the hub first.
+    @usableFromInline
+    static func waitIOElsewhere(_ fd: Int32, events: Int32, timeout: Duration?, onTimeout: OnTimeout) async throws -> IOEvents {
+        try await onHub { hub in
+            guard let (ref, ns) = try beginWaitIOHere(fd, timeout: timeout) else {
+                preconditionFailure("a hop to hub '\(hub.name)' did not land on its thread")
+            }
+            let code = await suspend(ref, fd: fd, events: events, timeoutNanoseconds: ns)
+            return try endWaitIO(ref, code: code, onTimeout: onTimeout)
+        }
+    }
+
+    /// Checks a raw wait's arguments and hands out a waiter of the current
+    /// hub; nil when the caller is not on a hub it resumes on.
+    @usableFromInline
+    static func beginWaitIOHere(_ fd: Int32, timeout: Duration?) throws -> (WaiterRef, UInt64?)? {
+        guard let hub = Hub.currentResumingHere else { return nil }
+        try checkDescriptorRange(fd)
+        let ns = try nanoseconds(timeout)
+        return (try hub.acquireWaiter(), ns)
+    }
+
+    /// Returns a raw wait's waiter and turns the wait's end into its result.
+    @usableFromInline
+    static func endWaitIO(_ ref: WaiterRef, code: Int32, onTimeout: OnTimeout) throws -> IOEvents {
+        let hub = ref.hub
         let scopeID = ref.pointer.pointee.scopeID
-        let error = releaseWaiter(ref)
-        return try outcome(code, error: error, scopeID: scopeID, onTimeout: onTimeout)
+        let error = hub.releaseWaiter(ref)
+        return try hub.outcome(code, error: error, scopeID: scopeID, onTimeout: onTimeout)
     }
 
     /// Suspends the calling task for `duration` on the hub's timer.
@@ -192,7 +262,7 @@ extension Hub {
         try await Hub.onHub(self) { hub in
             let ns = try nanoseconds(duration)
             let ref = try hub.acquireWaiter()
-            let code = await hub.suspend(ref, fd: -1, events: 0, timeoutNanoseconds: ns)
+            let code = await Hub.suspend(ref, fd: -1, events: 0, timeoutNanoseconds: ns)
             let scopeID = ref.pointer.pointee.scopeID
             let error = hub.releaseWaiter(ref)
             _ = try hub.outcome(code, error: error, scopeID: scopeID, onTimeout: .returnEmpty)

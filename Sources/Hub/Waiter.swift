@@ -22,6 +22,7 @@ enum WaitCode {
 /// their memory is never freed while the hub lives, so a stale reference from
 /// a cancellation handler is detected by its generation, never dereferenced
 /// into freed memory.
+@usableFromInline
 struct Waiter {
     enum Phase: UInt8 { case idle, preparing, waiting, finished }
 
@@ -39,12 +40,26 @@ struct Waiter {
     /// Owned by one `IOWatcher` rather than the pool's free list.
     var isDedicated = false
     var error: (any Error)?
+    /// The cancellation handler registered on the waiting task during each
+    /// wait (`Hub.suspend`); its `owner` is the waiter's hub.
+    var cancellation = evg_cancellation()
 }
 
 /// A waiter and the generation it had when it was handed out.
+@usableFromInline
 struct WaiterRef: @unchecked Sendable, Equatable {
-    let pointer: UnsafeMutablePointer<Waiter>
-    let generation: UInt64
+    @usableFromInline let pointer: UnsafeMutablePointer<Waiter>
+    @usableFromInline let generation: UInt64
+
+    /// The hub that owns the waiter. Unretained: a waiter is used only on
+    /// its hub's thread, which holds the hub while it runs.
+    var hub: Hub {
+        Unmanaged<Hub>.fromOpaque(pointer.pointee.cancellation.owner!).takeUnretainedValue()
+    }
+
+    /// The waiter's cancellation handler, for `CancellationRecord`.
+    @usableFromInline
+    var cancellationHandler: UnsafePointer<evg_cancellation> { UnsafePointer(pointer.cancellation) }
 
     var isCurrent: Bool { pointer.pointee.generation == generation }
 }
@@ -61,6 +76,22 @@ extension UnsafeMutablePointer where Pointee == Waiter {
         UnsafeMutableRawPointer(self).advanced(by: MemoryLayout<Waiter>.offset(of: \Waiter.timer)!)
             .assumingMemoryBound(to: ev_timer.self)
     }
+
+    @inline(__always)
+    var cancellation: UnsafeMutablePointer<evg_cancellation> {
+        UnsafeMutableRawPointer(self).advanced(by: MemoryLayout<Waiter>.offset(of: \Waiter.cancellation)!)
+            .assumingMemoryBound(to: evg_cancellation.self)
+    }
+}
+
+/// A waiter's cancellation handler. It runs on the cancelling thread, under
+/// the task's status-record lock, while this wait's record is registered:
+/// the generation it reads is the wait's own, and the hub is alive (the
+/// waiting task uses it after it resumes).
+let waiterCancelled: evg_cancel_fn = { owner, item in
+    let hub = Unmanaged<Hub>.fromOpaque(owner!).takeUnretainedValue()
+    let waiter = item!.assumingMemoryBound(to: Waiter.self)
+    hub.requestCancel(WaiterRef(pointer: waiter, generation: waiter.pointee.generation))
 }
 
 private let waiterIOCallback: evg_io_cb = { loop, io, revents in
@@ -91,6 +122,8 @@ func finishWaiter(_ waiter: UnsafeMutablePointer<Waiter>, loop: OpaquePointer, c
 /// The hub's waiters: a free list over slabs that are never freed while the
 /// hub lives. Hub thread only.
 struct WaiterPool: ~Copyable {
+    /// The owning hub (unretained), set once the hub is initialised.
+    var owner: UnsafeMutableRawPointer?
     private var free: [UnsafeMutablePointer<Waiter>] = []
     private(set) var all: [UnsafeMutablePointer<Waiter>] = []
     /// Waiters handed out and not yet returned.
@@ -108,6 +141,7 @@ struct WaiterPool: ~Copyable {
         evg_timer_init(waiter.timer, waiterTimerCallback, 0, 0)
         evg_set_data(waiter.io, UnsafeMutableRawPointer(waiter))
         evg_set_data(waiter.timer, UnsafeMutableRawPointer(waiter))
+        waiter.pointee.cancellation = evg_cancellation(fn: waiterCancelled, owner: owner, item: UnsafeMutableRawPointer(waiter))
         // Timers below I/O: readiness wins over a timeout in the same iteration.
         evg_set_priority(waiter.timer, -1)
         waiter.pointee.phase = .preparing

@@ -51,4 +51,22 @@ int evg_fd_is_open(int fd);
    0 when both could be made, else the errno of the first failure. */
 int evg_probe_loop_descriptors(void);
 
+/* Task cancellation handlers for the task running on the calling thread.
+   The record comes from the task's stack allocator: remove it from the same
+   task, after everything the task allocated since has been freed (an await
+   in between is fine). If the task is already cancelled, adding runs the
+   handler at once on this thread. Handlers run under the task's
+   status-record lock, so once removal returns the handler is not running
+   and never will. `c` must stay valid until removal. Adding returns NULL
+   when the task was already cancelled (the handler has run, nothing is
+   kept); removing NULL does nothing. */
+typedef void (*evg_cancel_fn)(void *owner, void *item);
+typedef struct evg_cancellation {
+    evg_cancel_fn fn;
+    void *owner;
+    void *item;
+} evg_cancellation;
+const void *evg_add_cancellation_handler(const evg_cancellation *c);
+void evg_remove_cancellation_handler(const void *record);
+
 #endif
