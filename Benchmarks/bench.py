@@ -121,10 +121,10 @@ class Driver:
         else:
             path = bl.ROOT / ".build" / "release" / "evergreen"
             if not a.no_build:
-                log("== building evergreen (swift build -c release --product evergreen)")
+                log("== building evergreen (swift build -c release --static-swift-stdlib --product evergreen)")
                 t0 = time.monotonic()
                 try:
-                    rc, out, err = bl.run(["swift", "build", "-c", "release", "--product", "evergreen"],
+                    rc, out, err = bl.run(["swift", "build", "-c", "release", "--static-swift-stdlib", "--product", "evergreen"],
                                           timeout=a.build_timeout, log_name="build-evergreen")
                 except BenchError as e:
                     rc, out, err = -1, "", str(e)

@@ -2,7 +2,7 @@
 # Prepares everything the Evergreen benchmarks need (idempotent, quick when done):
 #   Benchmarks/.venv              python venv with gevent + matplotlib (from PyPI)
 #   Benchmarks/bin/*              C reference programs (cc -O2)
-#   Benchmarks/nio-echo/.build/   SwiftNIO reference echo server (swift build -c release)
+#   Benchmarks/nio-echo/.build/   SwiftNIO reference echo server (swift build -c release --static-swift-stdlib)
 # It does not build Evergreen itself (bench.py does that).
 set -euo pipefail
 
@@ -79,9 +79,10 @@ say "C programs ok ($BIN)"
 NIO_DIR="$BENCH/nio-echo"
 NIO_BIN="$NIO_DIR/.build/release/nio-echo"
 newest_src="$(find "$NIO_DIR/Package.swift" "$NIO_DIR/Sources" -type f -newer "$NIO_BIN" 2>/dev/null | head -1 || true)"
-if [ ! -x "$NIO_BIN" ] || [ -n "$newest_src" ]; then
-    say "swift build -c release (nio-echo; the first build takes a few minutes)"
-    swift build -c release --package-path "$NIO_DIR" 2>&1 | grep -E 'error|warning: unre|Compiling nio|Build complete' || true
+# Linked like evergreen (`make release`): the Swift runtime statically.
+if [ ! -x "$NIO_BIN" ] || [ -n "$newest_src" ] || ldd "$NIO_BIN" | grep -q libswiftCore; then
+    say "swift build -c release --static-swift-stdlib (nio-echo; the first build takes a few minutes)"
+    swift build -c release --static-swift-stdlib --package-path "$NIO_DIR" 2>&1 | grep -E 'error|warning: unre|Compiling nio|Build complete' || true
     [ -x "$NIO_BIN" ] || { say "nio-echo build failed"; exit 1; }
     touch "$NIO_BIN"
 fi

@@ -16,19 +16,11 @@ struct ev_loop *evg_loop_new(void) {
 }
 
 void evg_io_init(ev_io *w, evg_io_cb cb, int fd, int events) { ev_io_init(w, cb, fd, events); }
-void evg_io_set(ev_io *w, int fd, int events) { ev_io_set(w, fd, events); }
 void evg_timer_init(ev_timer *w, evg_timer_cb cb, double after, double repeat) { ev_timer_init(w, cb, after, repeat); }
-void evg_timer_set(ev_timer *w, double after, double repeat) { ev_timer_set(w, after, repeat); }
 void evg_async_init(ev_async *w, evg_async_cb cb) { ev_async_init(w, cb); }
 void evg_prepare_init(ev_prepare *w, evg_prepare_cb cb) { ev_prepare_init(w, cb); }
 void evg_check_init(ev_check *w, evg_check_cb cb) { ev_check_init(w, cb); }
 void evg_idle_init(ev_idle *w, evg_idle_cb cb) { ev_idle_init(w, cb); }
-
-void evg_set_priority(void *w, int priority) { ev_set_priority((ev_watcher *)w, priority); }
-int evg_is_active(const void *w) { return ev_is_active((const ev_watcher *)w); }
-int evg_is_pending(const void *w) { return ev_is_pending((const ev_watcher *)w); }
-void *evg_get_data(const void *w) { return ((const ev_watcher *)w)->data; }
-void evg_set_data(void *w, void *data) { ((ev_watcher *)w)->data = data; }
 
 static _Thread_local void *current_hub;
 void *evg_current_hub(void) { return current_hub; }

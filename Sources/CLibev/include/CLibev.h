@@ -18,19 +18,20 @@ typedef void (*evg_idle_cb)(struct ev_loop *loop, ev_idle *w, int revents);
 struct ev_loop *evg_loop_new(void);
 
 void evg_io_init(ev_io *w, evg_io_cb cb, int fd, int events);
-void evg_io_set(ev_io *w, int fd, int events);
 void evg_timer_init(ev_timer *w, evg_timer_cb cb, double after, double repeat);
-void evg_timer_set(ev_timer *w, double after, double repeat);
 void evg_async_init(ev_async *w, evg_async_cb cb);
 void evg_prepare_init(ev_prepare *w, evg_prepare_cb cb);
 void evg_check_init(ev_check *w, evg_check_cb cb);
 void evg_idle_init(ev_idle *w, evg_idle_cb cb);
 
-void evg_set_priority(void *w, int priority);
-int evg_is_active(const void *w);
-int evg_is_pending(const void *w);
-void *evg_get_data(const void *w);
-void evg_set_data(void *w, void *data);
+// Used on every wait: inline, so Swift compiles them into its callers.
+static inline void evg_io_set(ev_io *w, int fd, int events) { ev_io_set(w, fd, events); }
+static inline void evg_timer_set(ev_timer *w, double after, double repeat) { ev_timer_set(w, after, repeat); }
+static inline void evg_set_priority(void *w, int priority) { ev_set_priority((ev_watcher *)w, priority); }
+static inline int evg_is_active(const void *w) { return ev_is_active((const ev_watcher *)w); }
+static inline int evg_is_pending(const void *w) { return ev_is_pending((const ev_watcher *)w); }
+static inline void *evg_get_data(const void *w) { return ((const ev_watcher *)w)->data; }
+static inline void evg_set_data(void *w, void *data) { ((ev_watcher *)w)->data = data; }
 
 /// The hub whose loop runs on the calling thread, or NULL. A real
 /// thread-local read through an opaque call: the optimiser cannot merge it
