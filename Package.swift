@@ -70,17 +70,19 @@ let package = Package(
             ],
             path: "Sources/evergreen"
         ),
-        .testTarget(name: "HubTests", dependencies: ["EvergreenHub", "CLibev"], path: "Tests/HubTests"),
+        // Helpers the three test targets share (racer thread, descriptor census...).
+        .target(name: "EvergreenTestSupport", dependencies: ["EvergreenHub"], path: "Tests/TestSupport"),
+        .testTarget(name: "HubTests", dependencies: ["EvergreenHub", "CLibev", "EvergreenTestSupport"], path: "Tests/HubTests"),
         .testTarget(
             name: "ResolversTests",
             dependencies: [
-                "Resolvers",
+                "Resolvers", "EvergreenTestSupport",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/ResolversTests"
         ),
-        .testTarget(name: "SocketsTests", dependencies: ["Sockets"], path: "Tests/SocketsTests"),
+        .testTarget(name: "SocketsTests", dependencies: ["Sockets", "EvergreenTestSupport"], path: "Tests/SocketsTests"),
     ],
     swiftLanguageModes: [.v6]
 )

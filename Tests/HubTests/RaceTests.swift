@@ -1,4 +1,5 @@
 import EvergreenHub
+import EvergreenTestSupport
 import Synchronization
 import Testing
 #if canImport(Glibc)
@@ -34,11 +35,11 @@ struct RaceTests {
                 let pause = Int.random(in: 0..<400)
                 switch i % 4 {
                 case 0:  // another thread: readiness, then cancelWait
-                    try await racer.run(on: hub) { pipe.put(); spin(pause); cancelWait(watcher) }
+                    try await racer.run(on: hub) { pipe.put(); raceSpin(pause); cancelWait(watcher) }
                 case 1:  // another thread: cancelWait, then readiness
-                    try await racer.run(on: hub) { cancelWait(watcher); spin(pause); pipe.put() }
+                    try await racer.run(on: hub) { cancelWait(watcher); raceSpin(pause); pipe.put() }
                 case 2:  // another thread makes it ready while the hub cancels
-                    racer.fire { spin(pause); pipe.put() }
+                    racer.fire { raceSpin(pause); pipe.put() }
                     for _ in 0..<(pause % 4) { await Task.yield() }
                     cancelWait(watcher)
                     try await racer.run(on: hub) {}
@@ -102,7 +103,7 @@ struct RaceTests {
                 let cancelFirst = Bool.random()
                 try await racer.run(on: hub) {
                     if cancelFirst { waiter.cancel() }
-                    spin(pause)
+                    raceSpin(pause)
                     pipe.put()
                     slot.resume(returning: i + 1)
                     if !cancelFirst { waiter.cancel() }
@@ -185,9 +186,7 @@ struct RaceTests {
         }
         print("shutdown vs waits, \(iterations) hubs: \(tally)")
         // Every hub thread and pool thread was joined...
-        let left = threadNames().filter { thread in
-            names.contains { thread == String("evg-\($0)".prefix(15)) || thread == String("\($0)-pool".prefix(15)) }
-        }
+        let left = threadsStillRunning(ofHubs: names)
         #expect(left.isEmpty, "threads still running: \(left.prefix(10))")
         // ...every hub was freed (its loop, waiters and descriptors with it)...
         try await expectEventually("every hub freed") { hubs.allSatisfy { $0.hub == nil } }

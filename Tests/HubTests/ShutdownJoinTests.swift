@@ -1,4 +1,5 @@
 import EvergreenHub
+import EvergreenTestSupport
 import Synchronization
 import Testing
 

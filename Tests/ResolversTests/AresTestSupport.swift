@@ -1,3 +1,4 @@
+import EvergreenTestSupport
 import Resolvers
 import Testing
 #if canImport(Glibc)
@@ -54,7 +55,3 @@ func aresElapsed(_ body: () async throws -> Void) async rethrows -> Duration {
 func aresError(_ code: Int32, _ name: String, _ text: String) -> AddressInfoError {
     AddressInfoError(code: code, message: "\(name): \(text)")
 }
-
-/// How many times slower the suite runs: EVG_TEST_SLOWDOWN, which
-/// scripts/sanitizers.sh sets (TSan 5, ASan 2); 1 otherwise.
-let testSlowdown: Int = getenv("EVG_TEST_SLOWDOWN").flatMap { Int(String(cString: $0)) }.map { max($0, 1) } ?? 1

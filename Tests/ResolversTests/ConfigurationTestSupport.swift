@@ -1,4 +1,5 @@
 @testable import Resolvers
+import EvergreenTestSupport
 import Logging
 import Synchronization
 import Testing
@@ -48,11 +49,7 @@ struct ConfigDirectory: Sendable {
     func remove() {
         if let dir = opendir(path) {
             while let entry = readdir(dir) {
-                // Read d_name in place up to its NUL: a short entry's record
-                // ends before the 256 bytes the field is declared with.
-                let name = withUnsafePointer(to: &entry.pointee.d_name) {
-                    $0.withMemoryRebound(to: CChar.self, capacity: 1) { String(cString: $0) }
-                }
+                let name = directoryEntryName(entry)
                 if name != "." && name != ".." { unlink("\(path)/\(name)") }
             }
             closedir(dir)

@@ -1,3 +1,4 @@
+import EvergreenTestSupport
 import Resolvers
 import Synchronization
 import Testing
@@ -14,14 +15,14 @@ import Glibc
        .enabled(if: insideDNSWorld, "resolves names: run inside scripts/dnsworld"), .timeLimit(.minutes(3)))
 struct ShutdownRaceTests {
     @Test func shutdownFromAnotherThreadWhileLookupsAreInFlight() async throws {
-        let slowdown = getenv("EVG_TEST_SLOWDOWN").flatMap { Int(String(cString: $0)) } ?? 1
-        // Fewer under a sanitizer (by the slowdown squared), and a modest
-        // number of queries per hub: dnsmasq serves the whole suite.
-        let iterations = max(1000 / max(slowdown * slowdown, 1), 100)
+        // A modest number of queries per hub: dnsmasq serves the whole suite.
+        let iterations = raceIterations(1000)
         let hosts = ["one.evergreen.test", "dual.evergreen.test", "many.evergreen.test", "alias.evergreen.test", "here.evergreen.test"]
-        let descriptorsBefore = openDescriptorCount()
+        let descriptorsBefore = DescriptorCensus.take()
         var names: [String] = []
         var freed: [Weak] = []
+        let racer = RacerThread()
+        defer { racer.stop() }
         var tally: [String: Int] = [:]
         for i in 0..<iterations {
             let name = "ar\(i)"
@@ -51,7 +52,7 @@ struct ShutdownRaceTests {
                     await Task.yield()
                 }
             }
-            await onAnotherThread { hub.shutdown() }
+            await racer.run { hub.shutdown() }
             #expect(hub.isShutDown)
             for (lane, lookup) in lookups.enumerated() {
                 let outcome: String
@@ -67,85 +68,18 @@ struct ShutdownRaceTests {
             }
         }
         print("shutdown vs c-ares lookups, \(iterations) hubs: \(tally.sorted { $0.key < $1.key })")
-        let left = runningThreadNames().filter { thread in
-            names.contains { thread == String("evg-\($0)".prefix(15)) || thread == String("\($0)-pool".prefix(15)) }
-        }
+        let left = threadsStillRunning(ofHubs: names)
         #expect(left.isEmpty, "threads still running: \(left.prefix(10))")
         let deadline = ContinuousClock.now.advanced(by: .seconds(10))
         while freed.contains(where: { $0.object != nil }), ContinuousClock.now < deadline { await Task.yield() }
         #expect(!freed.contains { $0.object != nil }, "\(freed.filter { $0.object != nil }.count) hubs or resolvers never freed")
         // Parallel tests hold descriptors of their own; a leaked channel
         // socket or loop per hub would be hundreds.
-        var after = openDescriptorCount()
-        while after > descriptorsBefore + 64, ContinuousClock.now < deadline {
-            await Task.yield()
-            after = openDescriptorCount()
-        }
-        #expect(after <= descriptorsBefore + 64, "descriptors: \(descriptorsBefore) before, \(after) after")
+        try await expectDescriptorsBack(to: descriptorsBefore)
     }
 }
 
 private final class Weak: @unchecked Sendable {
     weak var object: AnyObject?
     init(_ object: AnyObject) { self.object = object }
-}
-
-/// Runs `body` on a thread of its own; the caller suspends without blocking one.
-private func onAnotherThread(_ body: @escaping @Sendable () -> Void) async {
-    final class Job: @unchecked Sendable {
-        let body: @Sendable () -> Void
-        let done: CheckedContinuation<Void, Never>
-        init(_ body: @escaping @Sendable () -> Void, _ done: CheckedContinuation<Void, Never>) {
-            self.body = body
-            self.done = done
-        }
-    }
-    await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-        let job = Unmanaged.passRetained(Job(body, done)).toOpaque()
-        var thread = pthread_t()
-        let rc = pthread_create(&thread, nil, { arg in
-            let job = Unmanaged<Job>.fromOpaque(arg!).takeRetainedValue()
-            job.body()
-            job.done.resume()
-            return nil
-        }, job)
-        if rc == 0 {
-            pthread_detach(thread)
-        } else {
-            let job = Unmanaged<Job>.fromOpaque(job).takeRetainedValue()
-            job.body()
-            job.done.resume()
-        }
-    }
-}
-
-private func openDescriptorCount() -> Int {
-    guard let directory = opendir("/proc/self/fd") else { return -1 }
-    defer { closedir(directory) }
-    var count = 0
-    while let entry = readdir(directory) {
-        if !entryName(entry).hasPrefix(".") { count += 1 }
-    }
-    return count - 1  // the directory's own
-}
-
-private func runningThreadNames() -> [String] {
-    guard let directory = opendir("/proc/self/task") else { return [] }
-    defer { closedir(directory) }
-    var names: [String] = []
-    while let entry = readdir(directory) {
-        let tid = entryName(entry)
-        guard Int(tid) != nil, let file = fopen("/proc/self/task/\(tid)/comm", "r") else { continue }
-        var buffer = [CChar](repeating: 0, count: 64)
-        if fgets(&buffer, Int32(buffer.count), file) != nil { names.append(String(String(cString: buffer).prefix { $0 != "\n" })) }
-        fclose(file)
-    }
-    return names
-}
-
-/// The name in a `readdir` entry, read in place: a short entry's record ends
-/// before the 256 bytes `d_name` is declared with, so copying the field
-/// (or the struct) reads past glibc's buffer.
-private func entryName(_ entry: UnsafeMutablePointer<dirent>) -> String {
-    withUnsafePointer(to: &entry.pointee.d_name) { $0.withMemoryRebound(to: CChar.self, capacity: 1) { String(cString: $0) } }
 }

@@ -1,12 +1,13 @@
+import EvergreenTestSupport
 import Sockets
-import Synchronization
 import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
-// What the close races (CloseRaceTests.swift) need: the racing thread, raw
-// descriptor actions it takes, and the checks that every socket was closed.
+// What the close races (CloseRaceTests.swift) need beside EvergreenTestSupport's
+// racer thread: the harness of a race over connected pairs, raw descriptor
+// actions the racer takes, and the checks that every socket was closed.
 
 func describeRaces(_ tally: [RaceResult: Int]) -> String {
     tally.map { "\($0.key) \($0.value)" }.sorted().joined(separator: ", ")
@@ -38,37 +39,48 @@ final class SocketLedger: @unchecked Sendable {
     }
 }
 
-/// The open descriptors of the process, by what they refer to ("socket:[123]").
-struct DescriptorSnapshot {
-    let targets: [String]
-
-    static func take() -> DescriptorSnapshot { DescriptorSnapshot(targets: openDescriptors()) }
-}
-
 /// No socket the test made is still open, and the process holds no more
 /// descriptors than before, within what parallel tests may hold (a leak
 /// per iteration would be thousands).
-func expectRaceSocketsClosed(_ ledger: SocketLedger, before: DescriptorSnapshot,
-                          sourceLocation: SourceLocation = #_sourceLocation) async throws {
-    let open = DescriptorSnapshot.take().targets.filter { target in
+func expectRaceSocketsClosed(_ ledger: SocketLedger, before: DescriptorCensus,
+                             sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    let open = DescriptorCensus.take().targets.values.filter { target in
         target.hasPrefix("socket:[") && UInt64(target.dropFirst(8).dropLast()).map(ledger.inodes.contains) == true
     }
     #expect(open.isEmpty, "\(open.count) of the test's \(ledger.inodes.count) sockets still open: \(open.prefix(5))...",
             sourceLocation: sourceLocation)
-    var now = DescriptorSnapshot.take()
-    let deadline = ContinuousClock.now.advanced(by: .seconds(10))
-    while now.targets.count > before.targets.count + 64, ContinuousClock.now < deadline {
-        await Task.yield()
-        now = DescriptorSnapshot.take()
-    }
-    #expect(now.targets.count <= before.targets.count + 64,
-            "descriptors: \(before.targets.count) before, \(now.targets.count) after", sourceLocation: sourceLocation)
+    try await expectDescriptorsBack(to: before, sourceLocation: sourceLocation)
 }
 
-func expectNoRaceWaits(_ hub: Hub, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-    let stats = try await hub.statistics()
-    #expect(stats.pendingWaits == 0, "pending waits left", sourceLocation: sourceLocation)
-    #expect(stats.activeWatchers == 0, "watchers left", sourceLocation: sourceLocation)
+/// Races on `iterations` fresh connected pairs (loopback TCP and Unix in
+/// turn) on a hub named `name`, tallying what `race` returns for each; the
+/// pair is closed after it. Prints the tally under `label`, then checks that
+/// the hub has no waits or watchers left and that every socket was closed.
+func raceOverPairs(name: String, label: String, iterations: Int, sourceLocation: SourceLocation = #_sourceLocation,
+                   race: @escaping @Sendable (_ iteration: Int, _ hub: Hub, _ racer: RacerThread,
+                                              _ client: Socket, _ server: Socket) async throws -> RaceResult) async throws {
+    let racer = RacerThread()
+    defer { racer.stop() }
+    let ledger = SocketLedger()
+    let before = DescriptorCensus.take()
+    let tally = try await onHub(name) { hub in
+        let listener = try loopbackServer(backlog: 128)
+        defer { listener.close() }
+        ledger.track(listener)
+        var tally: [RaceResult: Int] = [:]
+        for i in 0..<iterations {
+            let (client, server) = try await racePair(tcp: i % 2 == 0, listener: listener)
+            ledger.track(client, server)
+            let result = try await race(i, hub, racer, client, server)
+            tally[result, default: 0] += 1
+            client.close()
+            server.close()
+        }
+        try await expectQuiet(hub, sourceLocation: sourceLocation)
+        return tally
+    }
+    print("\(label), \(iterations) iterations: \(describeRaces(tally))")
+    try await expectRaceSocketsClosed(ledger, before: before, sourceLocation: sourceLocation)
 }
 
 /// A socket handed to the racer thread, which may only close it (close()
@@ -113,77 +125,4 @@ func connectRawAndClose(port: UInt16) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
     _ = Glibc.close(fd)
-}
-
-/// A thread that runs the closures handed to it, in order: the other side of each race.
-final class Racer: @unchecked Sendable {
-    // A pthread mutex, not `Mutex`: ThreadSanitizer does not see the
-    // ordering of Synchronization's futex-based lock and reports a race.
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private var queue: [@Sendable () -> Void] = []
-    private let ready = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
-    private var thread = pthread_t()
-
-    init() {
-        sem_init(ready, 0, 0)
-        pthread_mutex_init(mutex, nil)
-        let me = Unmanaged.passRetained(self).toOpaque()
-        pthread_create(&thread, nil, { arg in
-            Unmanaged<Racer>.fromOpaque(arg!).takeRetainedValue().loop()
-            return nil
-        }, me)
-    }
-
-    private func loop() {
-        while true {
-            while sem_wait(ready) != 0 {}
-            pthread_mutex_lock(mutex)
-            let body = queue.isEmpty ? nil : queue.removeFirst()
-            pthread_mutex_unlock(mutex)
-            guard let body else { return }
-            body()
-        }
-    }
-
-    /// Hands `body` to the thread and returns at once.
-    func fire(_ body: @escaping @Sendable () -> Void) {
-        pthread_mutex_lock(mutex)
-        queue.append(body)
-        pthread_mutex_unlock(mutex)
-        sem_post(ready)
-    }
-
-    /// Runs `body` on the thread and suspends on `hub` until it is done;
-    /// what `body` handed to the hub (a close) has run by then.
-    func run(on hub: Hub, _ body: @escaping @Sendable () -> Void) async throws {
-        try await withHubContinuation(hub: hub) { (done: HubContinuation<Void>) in
-            fire { body(); done.resume(returning: ()) }
-        }
-    }
-
-    /// Ends the thread after the closures already handed over, and joins it.
-    func stop() {
-        sem_post(ready)
-        pthread_join(thread, nil)
-        sem_destroy(ready)
-        ready.deallocate()
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
-}
-
-/// Busy-waits about `turns` loop turns: a few microseconds of skew between the racers.
-func raceSpin(_ turns: Int) {
-    var sum = 0
-    for turn in 0..<turns { sum &+= turn }
-    raceSpinSink.store(sum, ordering: .relaxed)
-}
-
-private let raceSpinSink = Atomic<Int>(0)
-
-/// `count` in a plain debug build; under a sanitizer (EVG_TEST_SLOWDOWN) fewer
-/// by the slowdown squared, so as not to starve the tests running alongside.
-func raceIterations(_ count: Int) -> Int {
-    let slowdown = getenv("EVG_TEST_SLOWDOWN").flatMap { Int(String(cString: $0)) } ?? 1
-    return max(count / max(slowdown * slowdown, 1), 100)
 }

@@ -1,3 +1,4 @@
+import EvergreenTestSupport
 import Sockets
 import Synchronization
 import Testing
@@ -18,10 +19,10 @@ import Glibc
 struct CloseRaceTests {
     @Test(arguments: BlockedCall.allCases)
     func closeAgainstABlockedCall(_ call: BlockedCall) async throws {
-        let racer = Racer()
+        let racer = RacerThread()
         defer { racer.stop() }
         let ledger = SocketLedger()
-        let before = DescriptorSnapshot.take()
+        let before = DescriptorCensus.take()
         let iterations = raceIterations(call == .connect ? 2000 : 3000)
         let tally = try await onHub("close-\(call)") { hub in
             let listener = try loopbackServer(backlog: 128)
@@ -45,7 +46,7 @@ struct CloseRaceTests {
                     }
                 }
             }
-            try await expectNoRaceWaits(hub)
+            try await expectQuiet(hub)
             return tally
         }
         print("close vs \(call), \(iterations) iterations: \(describeRaces(tally))")
@@ -58,90 +59,54 @@ struct CloseRaceTests {
     /// unless data or end of stream got there first.
     @Test(arguments: [ShutdownDirection.write, .read, .both])
     func shutdownAgainstABlockedRecv(_ direction: ShutdownDirection) async throws {
-        let racer = Racer()
-        defer { racer.stop() }
-        let ledger = SocketLedger()
-        let before = DescriptorSnapshot.take()
-        let iterations = raceIterations(3000)
-        let tally = try await onHub("shutdown-\(direction)") { hub in
-            let listener = try loopbackServer(backlog: 128)
-            defer { listener.close() }
-            ledger.track(listener)
-            var tally: [RaceResult: Int] = [:]
-            for i in 0..<iterations {
-                let (client, server) = try await racePair(tcp: i % 2 == 0, listener: listener)
-                ledger.track(client, server)
-                let target = HubBound(client)
-                let reader = hub.spawn { await RaceResult { try await target.value.recv(10).count } }
-                if i % 4 != 0 { await Task.yield() }
-                let peer = server.fileDescriptor, pause = Int.random(in: 0..<400), sendsData = i % 3 != 0
-                racer.fire { raceSpin(pause); if sendsData { sendRawByte(peer) } }
-                for _ in 0..<(pause % 5) { await Task.yield() }
-                try client.shutdown(direction)
-                if direction == .write {
-                    // The peer sees end of stream, and closes: that, or the data, ends the read.
-                    #expect(try await server.recv(10).isEmpty)
-                    try await racer.run(on: hub) {}
-                    server.close()
-                }
-                let result = try await reader.value
+        try await raceOverPairs(name: "shutdown-\(direction)", label: "shutdown(\(direction)) vs recv",
+                                iterations: raceIterations(3000)) { i, hub, racer, client, server in
+            let target = HubBound(client)
+            let reader = hub.spawn { await RaceResult { try await target.value.recv(10).count } }
+            if i % 4 != 0 { await Task.yield() }
+            let peer = server.fileDescriptor, pause = Int.random(in: 0..<400), sendsData = i % 3 != 0
+            racer.fire { raceSpin(pause); if sendsData { sendRawByte(peer) } }
+            for _ in 0..<(pause % 5) { await Task.yield() }
+            try client.shutdown(direction)
+            if direction == .write {
+                // The peer sees end of stream, and closes: that, or the data, ends the read.
+                #expect(try await server.recv(10).isEmpty)
                 try await racer.run(on: hub) {}
-                tally[result, default: 0] += 1
-                var allowed = direction == .write
-                    ? [RaceResult.returned(0), .returned(1)]
-                    : [.returned(0), .returned(1), .closedInAnotherTask]
-                // A recv begun after shutdown(.both): Linux resets a TCP
-                // connection that gets data once both sides are shut.
-                if direction == .both { allowed.append(.connectionReset) }
-                #expect(allowed.contains(result), "iteration \(i), shutdown(\(direction)): \(result)")
-                client.close()
                 server.close()
             }
-            try await expectNoRaceWaits(hub)
-            return tally
+            let result = try await reader.value
+            try await racer.run(on: hub) {}
+            var allowed = direction == .write
+                ? [RaceResult.returned(0), .returned(1)]
+                : [.returned(0), .returned(1), .closedInAnotherTask]
+            // A recv begun after shutdown(.both): Linux resets a TCP
+            // connection that gets data once both sides are shut.
+            if direction == .both { allowed.append(.connectionReset) }
+            #expect(allowed.contains(result), "iteration \(i), shutdown(\(direction)): \(result)")
+            return result
         }
-        print("shutdown(\(direction)) vs recv, \(iterations) iterations: \(describeRaces(tally))")
-        try await expectRaceSocketsClosed(ledger, before: before)
     }
 
     /// A recv with a socket timeout of a few microseconds, its data sent
     /// and its task cancelled from another thread as the timeout passes.
     @Test func socketTimeoutAgainstReadinessAndCancellation() async throws {
-        let racer = Racer()
-        defer { racer.stop() }
-        let ledger = SocketLedger()
-        let before = DescriptorSnapshot.take()
-        let iterations = raceIterations(3000)
-        let tally = try await onHub("socket-timeout-race") { hub in
-            let listener = try loopbackServer(backlog: 128)
-            defer { listener.close() }
-            ledger.track(listener)
-            var tally: [RaceResult: Int] = [:]
-            for i in 0..<iterations {
-                let (client, server) = try await racePair(tcp: i % 2 == 0, listener: listener)
-                ledger.track(client, server)
-                try client.setTimeout(.microseconds(Int.random(in: 1...300)))
-                let target = HubBound(client)
-                let reader = hub.spawn { await RaceResult { try await target.value.recv(10).count } }
-                if i % 3 != 0 { await Task.yield() }
-                let peer = server.fileDescriptor, pause = Int.random(in: 0..<600), cancelFirst = Bool.random()
-                try await racer.run(on: hub) {
-                    if cancelFirst { reader.cancel() }
-                    raceSpin(pause)
-                    sendRawByte(peer)
-                    if !cancelFirst { reader.cancel() }
-                }
-                let result = try await reader.value
-                tally[result, default: 0] += 1
-                #expect([.returned(1), .timedOut, .cancelled].contains(result), "iteration \(i): \(result)")
-                client.close()
-                server.close()
+        try await raceOverPairs(name: "socket-timeout-race", label: "socket timeout vs readiness vs cancellation",
+                                iterations: raceIterations(3000)) { i, hub, racer, client, server in
+            try client.setTimeout(.microseconds(Int.random(in: 1...300)))
+            let target = HubBound(client)
+            let reader = hub.spawn { await RaceResult { try await target.value.recv(10).count } }
+            if i % 3 != 0 { await Task.yield() }
+            let peer = server.fileDescriptor, pause = Int.random(in: 0..<600), cancelFirst = Bool.random()
+            try await racer.run(on: hub) {
+                if cancelFirst { reader.cancel() }
+                raceSpin(pause)
+                sendRawByte(peer)
+                if !cancelFirst { reader.cancel() }
             }
-            try await expectNoRaceWaits(hub)
-            return tally
+            let result = try await reader.value
+            #expect([.returned(1), .timedOut, .cancelled].contains(result), "iteration \(i): \(result)")
+            return result
         }
-        print("socket timeout vs readiness vs cancellation, \(iterations) iterations: \(describeRaces(tally))")
-        try await expectRaceSocketsClosed(ledger, before: before)
     }
 }
 
@@ -158,7 +123,7 @@ enum BlockedCall: String, CaseIterable, Sendable, CustomStringConvertible {
     /// thread makes it ready while the socket is closed, by one of four
     /// closers: the racer after (or before) making it ready, this task, or
     /// a sibling task, the last two after a few turns of the loop.
-    func race(iteration i: Int, hub: Hub, racer: Racer, ledger: SocketLedger,
+    func race(iteration i: Int, hub: Hub, racer: RacerThread, ledger: SocketLedger,
               listener: Socket, full: FullListener) async throws -> RaceResult {
         let target: Socket
         var peer: Socket?

@@ -1,3 +1,4 @@
+import EvergreenTestSupport
 import Sockets
 import Testing
 #if canImport(Glibc)
@@ -71,7 +72,7 @@ enum EchoClients {
     /// Runs the clients against the server child on the other end of `control`.
     static func run(control: Socket) async throws -> EchoClientReport {
         let clock = ContinuousClock()
-        let descriptorsBefore = openDescriptors().count
+        let descriptorsBefore = DescriptorCensus.take().count
         let reader = try control.makeReader(maxLineLength: 256)
         defer { reader.close() }
         let first = try await nextLine(reader)
@@ -97,7 +98,7 @@ enum EchoClients {
                 // Connected here is not yet accepted there: the server says when it holds them all.
                 while try await nextLine(reader) != "all-open" {}
                 let portDescriptors = socketDescriptors(port: port)
-                let descriptors = openDescriptors().count
+                let descriptors = DescriptorCensus.take().count
                 state.counts.update {
                     $0.portDescriptorsAtPeak = portDescriptors
                     $0.descriptorsAtPeak = descriptors
@@ -116,7 +117,7 @@ enum EchoClients {
         report.connectPhase = start.duration(to: opened)
         report.echoPhase = opened.duration(to: done)
         report.descriptorsBefore = descriptorsBefore
-        report.descriptorsAfter = openDescriptors().count
+        report.descriptorsAfter = DescriptorCensus.take().count
         return report
     }
 

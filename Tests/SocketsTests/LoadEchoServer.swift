@@ -1,3 +1,4 @@
+import EvergreenTestSupport
 import Sockets
 import Testing
 #if canImport(Glibc)
@@ -77,7 +78,7 @@ enum EchoServer {
     static func run(control: Socket) async throws -> EchoServerReport {
         let clock = ContinuousClock()
         let start = clock.now
-        let descriptorsBefore = openDescriptors().count
+        let descriptorsBefore = DescriptorCensus.take().count
         let server = try createServer(address: .inet(host: EchoLoad.serverHost, port: 0), backlog: EchoLoad.backlog)
         // Open to the end, so that it is counted with the connections at their peak.
         defer { server.close() }
@@ -96,7 +97,7 @@ enum EchoServer {
                 }
             }
             let portDescriptors = socketDescriptors(port: port)
-            let descriptors = openDescriptors().count
+            let descriptors = DescriptorCensus.take().count
             state.update {
                 $0.portDescriptorsAtPeak = portDescriptors
                 $0.descriptorsAtPeak = descriptors
@@ -113,11 +114,11 @@ enum EchoServer {
         report.descriptorsBefore = descriptorsBefore
         report.portDescriptorsAfter = socketDescriptors(port: port)
         // Closes are immediate; the wait only tolerates a straggling task.
-        var descriptorsAfter = openDescriptors().count
+        var descriptorsAfter = DescriptorCensus.take().count
         let deadline = clock.now.advanced(by: .seconds(10))
         while descriptorsAfter != descriptorsBefore, clock.now < deadline {
             await Task.yield()
-            descriptorsAfter = openDescriptors().count
+            descriptorsAfter = DescriptorCensus.take().count
         }
         report.descriptorsAfter = descriptorsAfter
         return report

@@ -1,3 +1,4 @@
+import EvergreenTestSupport
 import Sockets
 import Synchronization
 #if canImport(Glibc)
@@ -172,30 +173,6 @@ final class LoadGate: Sendable {
     }
 }
 
-/// The entries of /proc/self/fd (what each descriptor refers to, such as
-/// "socket:[123]"), not counting the one used to list them.
-func openDescriptors() -> [String] {
-    guard let directory = opendir("/proc/self/fd") else { return [] }
-    defer { closedir(directory) }
-    let own = dirfd(directory)
-    var targets: [String] = []
-    while let entry = readdir(directory) {
-        let name = entryName(entry)
-        guard let fd = Int32(name), fd != own else { continue }
-        var buffer = [CChar](repeating: 0, count: 256)
-        let length = readlink("/proc/self/fd/\(name)", &buffer, buffer.count - 1)
-        targets.append(length > 0 ? String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?")
-    }
-    return targets
-}
-
-/// The name in a `readdir` entry, read in place: a short entry's record ends
-/// before the 256 bytes `d_name` is declared with, so copying the field
-/// (or the struct) reads past glibc's buffer.
-private func entryName(_ entry: UnsafeMutablePointer<dirent>) -> String {
-    withUnsafePointer(to: &entry.pointee.d_name) { $0.withMemoryRebound(to: CChar.self, capacity: 1) { String(cString: $0) } }
-}
-
 /// Descriptors of this process that are TCP sockets with `port` at either
 /// end (found by inode in /proc/net/tcp and tcp6).
 func socketDescriptors(port: UInt16) -> Int {
@@ -214,7 +191,7 @@ func socketDescriptors(port: UInt16) -> Int {
             inodes.insert(String(fields[9]))
         }
     }
-    return openDescriptors().filter { target in
+    return DescriptorCensus.take().targets.values.filter { target in
         target.hasPrefix("socket:[") && inodes.contains(String(target.dropFirst("socket:[".count).dropLast()))
     }.count
 }
