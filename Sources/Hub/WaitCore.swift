@@ -220,18 +220,15 @@ extension Hub {
             return fired
         }
         let code = await suspend(ref, fd: fd, events: events, timeoutNanoseconds: ns)
-        return try endWaitIO(ref, code: code, onTimeout: onTimeout)
+        return try endPooledWait(ref, code: code, onTimeout: onTimeout)
     }
 
-    /// `waitIO` for a caller that must hop to the hub first.
+    /// `waitIO` for a caller that must hop to the hub first: on the hub,
+    /// `waitIO` takes its direct path.
     @usableFromInline
     static func waitIOElsewhere(_ fd: Int32, events: Int32, timeout: Duration?, onTimeout: OnTimeout) async throws -> IOEvents {
-        try await onHub { hub in
-            guard let (ref, ns) = try beginWaitIOHere(fd, timeout: timeout) else {
-                preconditionFailure("a hop to hub '\(hub.name)' did not land on its thread")
-            }
-            let code = await suspend(ref, fd: fd, events: events, timeoutNanoseconds: ns)
-            return try endWaitIO(ref, code: code, onTimeout: onTimeout)
+        try await onHub { _ in
+            try await waitIO(fd, events: events, timeout: timeout, onTimeout: onTimeout)
         }
     }
 
@@ -245,9 +242,10 @@ extension Hub {
         return (try hub.acquireWaiter(), ns)
     }
 
-    /// Returns a raw wait's waiter and turns the wait's end into its result.
+    /// Returns a pool waiter (a raw wait's, a sleep's) and turns the wait's
+    /// end into its result.
     @usableFromInline
-    static func endWaitIO(_ ref: WaiterRef, code: Int32, onTimeout: OnTimeout) throws -> IOEvents {
+    static func endPooledWait(_ ref: WaiterRef, code: Int32, onTimeout: OnTimeout) throws -> IOEvents {
         let hub = ref.hub
         let scopeID = ref.pointer.pointee.scopeID
         let error = hub.releaseWaiter(ref)
@@ -263,9 +261,7 @@ extension Hub {
             let ns = try nanoseconds(duration)
             let ref = try hub.acquireWaiter()
             let code = await Hub.suspend(ref, fd: -1, events: 0, timeoutNanoseconds: ns)
-            let scopeID = ref.pointer.pointee.scopeID
-            let error = hub.releaseWaiter(ref)
-            _ = try hub.outcome(code, error: error, scopeID: scopeID, onTimeout: .returnEmpty)
+            _ = try Hub.endPooledWait(ref, code: code, onTimeout: .returnEmpty)
         }
     }
 }
