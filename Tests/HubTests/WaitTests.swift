@@ -193,7 +193,7 @@ struct WaitTests {
         _ = Glibc.close(parked)
         let closed = await #expect(throws: SystemError.self) { try await waitRead(parked, timeout: .seconds(5)) }
         #expect(closed?.code == EBADF)
-        await #expect(throws: SystemError.self) { try IOWatcher(fileDescriptor: -5, events: .read) }
+        #expect(throws: SystemError.self) { try IOWatcher(fileDescriptor: -5, events: .read) }
         await #expect(throws: HubError.self) { try await waitRead(0, timeout: .seconds(-1)) }
     }
 
