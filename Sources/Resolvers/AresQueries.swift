@@ -92,20 +92,20 @@ let aresAddressCallback: ares_addrinfo_callback = { arg, status, _, info in
     }
 }
 
-/// What a failed call throws: the channel's reason when it was destroyed,
-/// else the mapped c-ares status.
+/// What a failed call throws: `aresCauseBehind(_:owner:)`, else the mapped
+/// c-ares status.
 @inline(__always)
 func aresFailure(_ status: Int32, owner: AresChannel, _ map: (Int32) -> any Error) -> any Error {
-    if status == ARES_EDESTRUCTION, let error = owner.closedError { return error }
-    if let exhausted = aresExhaustion(status) { return exhausted }
-    return map(status == ARES_SUCCESS ? ARES_ENODATA : status)
+    aresCauseBehind(status, owner: owner) ?? map(status == ARES_SUCCESS ? ARES_ENODATA : status)
 }
 
-/// EMFILE (or ENFILE...) when `status` is how c-ares reports a query that
-/// could not open its socket (ARES_ECONNREFUSED) and no socket can be
-/// opened now; nil otherwise (a real refusal).
-func aresExhaustion(_ status: Int32) -> SystemError? {
-    status == ARES_ECONNREFUSED ? DescriptorExhaustion.probe() : nil
+/// The real cause behind a c-ares status, when there is one: the channel's
+/// reason for ARES_EDESTRUCTION, and EMFILE (or ENFILE...) for the
+/// ARES_ECONNREFUSED c-ares reports when a query could not open its socket
+/// and no socket can be opened now. nil otherwise (a real refusal too).
+func aresCauseBehind(_ status: Int32, owner: AresChannel) -> (any Error)? {
+    if status == ARES_EDESTRUCTION, let error = owner.closedError { return error }
+    return status == ARES_ECONNREFUSED ? DescriptorExhaustion.probe() : nil
 }
 
 /// A pending host-entry lookup: `ares_getaddrinfo(AF_INET)` for
@@ -122,16 +122,10 @@ final class AresHostRequest: @unchecked Sendable {
         self.continuation = continuation
     }
 
-    /// A failed status: the channel's reason when it was destroyed, else
-    /// the status itself, which the caller maps for its call.
+    /// A failed status: its real cause (`aresCauseBehind`), else the status
+    /// itself, which the caller maps for its call.
     func fail(_ status: Int32) {
-        if status == ARES_EDESTRUCTION, let error = owner.closedError {
-            continuation.resume(throwing: error)
-        } else if let exhausted = aresExhaustion(status) {
-            continuation.resume(throwing: exhausted)
-        } else {
-            continuation.resume(throwing: AresStatusError(status: status))
-        }
+        continuation.resume(throwing: aresCauseBehind(status, owner: owner) ?? AresStatusError(status: status))
     }
 
     static func entry(_ host: UnsafeMutablePointer<hostent>) -> HostEntry {
