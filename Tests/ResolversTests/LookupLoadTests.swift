@@ -1,3 +1,4 @@
+import EvergreenTestSupport
 @testable import Resolvers
 import Synchronization
 import Testing

@@ -36,32 +36,6 @@ final class Gate: @unchecked Sendable {
     }
 }
 
-/// A one-shot event a task can await, fired from any thread.
-final class Event: Sendable {
-    private let state = Mutex<(fired: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-    func fire() {
-        let waiters = state.withLock { state in
-            state.fired = true
-            defer { state.waiters.removeAll() }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    var isFired: Bool { state.withLock { $0.fired } }
-
-    func wait() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let now = state.withLock { state -> Bool in
-                if state.fired { return true }
-                state.waiters.append(continuation)
-                return false
-            }
-            if now { continuation.resume() }
-        }
-    }
-}
 
 /// Yields until `condition` holds; false if it never did within `limit` yields.
 /// For state that changes on the same hub as the caller (no sleeping).

@@ -1,3 +1,4 @@
+import EvergreenTestSupport
 import Testing
 @testable import Resolvers
 

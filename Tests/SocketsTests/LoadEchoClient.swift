@@ -65,8 +65,8 @@ enum EchoClients {
     /// returned, `go` when the server holds every connection at once.
     private final class State: Sendable {
         let counts = LoadCounts(EchoClientReport())
-        let settled = LoadGate()
-        let go = LoadGate()
+        let settled = Event()
+        let go = Event()
     }
 
     /// Runs the clients against the server child on the other end of `control`.

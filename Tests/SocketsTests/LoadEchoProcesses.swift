@@ -1,3 +1,4 @@
+import EvergreenTestSupport
 import Sockets
 #if canImport(Glibc)
 import Glibc
@@ -31,7 +32,7 @@ extension EchoLoad {
             }
         } catch {
             for child in children { _ = kill(child.pid, SIGKILL) }
-            for child in children { _ = reap(child.pid) }
+            for child in children { _ = childExitStatus(child.pid) }
             throw error
         }
         let pids = children.map(\.pid)
@@ -45,11 +46,11 @@ extension EchoLoad {
         } catch {
             // Cancelled, say: no child may outlive the test.
             killAll()
-            for pid in pids { _ = reap(pid) }
+            for pid in pids { _ = childExitStatus(pid) }
             throw error
         }
         let runs = children.enumerated().map { index, child in
-            EchoLoadChildRun(role: roles[index], status: reap(child.pid), output: (try? readOutput(child.outputPath)) ?? "")
+            EchoLoadChildRun(role: roles[index], status: childExitStatus(child.pid), output: (try? readWholeFile(child.outputPath)) ?? "")
         }
         return (runs[0], runs[1])
     }
@@ -147,27 +148,6 @@ extension EchoLoad {
     }
 
     /// Reaps `pid` (blocking until it exits); its exit status, 128+N after signal N.
-    private static func reap(_ pid: pid_t) -> Int32 {
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 {
-            guard errno == EINTR else { return -1 }
-        }
-        let signal = status & 0x7f
-        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
-    }
-
-    private static func readOutput(_ path: String) throws -> String {
-        guard let file = fopen(path, "r") else { throw SystemError.lastError() }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = fread(&chunk, 1, chunk.count, file)
-            if count <= 0 { break }
-            bytes += chunk[..<count]
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
 }
 
 private typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32

@@ -148,30 +148,6 @@ final class LoadCounts<Counts: Sendable>: Sendable {
     func update<T>(_ body: (inout Counts) -> T) -> T { counts.withLock { body(&$0) } }
 }
 
-/// A one-shot gate tasks wait at until it is opened (from any thread).
-final class LoadGate: Sendable {
-    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-    func fire() {
-        let waiters = state.withLock { state in
-            state.open = true
-            defer { state.waiters.removeAll() }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    func wait() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let now = state.withLock { state -> Bool in
-                if state.open { return true }
-                state.waiters.append(continuation)
-                return false
-            }
-            if now { continuation.resume() }
-        }
-    }
-}
 
 /// Descriptors of this process that are TCP sockets with `port` at either
 /// end (found by inode in /proc/net/tcp and tcp6).

@@ -1,3 +1,4 @@
+import EvergreenTestSupport
 import Sockets
 import Testing
 #if canImport(Glibc)
@@ -71,21 +72,7 @@ func runEvergreen(_ arguments: [String]) async throws -> (Int32, String) {
     defer { pool.shutdown() }
     let child = pid
     let status = try await Hub.default.run {
-        try await pool.run { () -> Int32 in
-            var status: Int32 = 0
-            while waitpid(child, &status, 0) == -1 && errno == EINTR {}
-            let signal = status & 0x7f
-            return signal == 0 ? (status >> 8) & 0xff : 128 + signal
-        }
+        try await pool.run { childExitStatus(child) }
     }
-    guard let file = fopen(outputPath, "r") else { throw SystemError.lastError() }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let count = fread(&chunk, 1, chunk.count, file)
-        if count <= 0 { break }
-        bytes += chunk[..<count]
-    }
-    return (status, String(decoding: bytes, as: UTF8.self))
+    return (status, try readWholeFile(outputPath))
 }
