@@ -43,18 +43,43 @@ public struct ConnectionAttempt: Sendable, CustomStringConvertible {
 /// `createConnection` failed: every attempt failed. Each attempt's error is
 /// in `attempts`, in the order they started.
 public struct CreateConnectionError: Error, Sendable, CustomStringConvertible {
+    /// A lookup of one address family that failed while the other gave
+    /// addresses: that family was never tried, which may be why nothing
+    /// connected (a lookup out of descriptors, a timed-out AAAA query).
+    public struct FailedLookup: Sendable, CustomStringConvertible {
+        /// The family looked up: `.inet6` (AAAA) or `.inet` (A).
+        public let family: AddressFamily
+        /// Why it failed.
+        public let error: any Error
+
+        /// Creates a record.
+        public init(family: AddressFamily, error: any Error) {
+            self.family = family
+            self.error = error
+        }
+
+        /// "IPv4 lookup failed: [Errno 24] Too many open files".
+        public var description: String {
+            "\(family == .inet6 ? "IPv6" : "IPv4") lookup failed: \(error)"
+        }
+    }
+
     /// The host asked for.
     public let host: String
     /// The port asked for.
     public let port: Int
     /// Every attempt, each with its error.
     public let attempts: [ConnectionAttempt]
+    /// The lookups that failed, IPv6's first. A family that simply has no
+    /// address ("no data", "name not known") is not a failure and is not here.
+    public let failedLookups: [FailedLookup]
 
     /// Creates the error.
-    public init(host: String, port: Int, attempts: [ConnectionAttempt]) {
+    public init(host: String, port: Int, attempts: [ConnectionAttempt], failedLookups: [FailedLookup] = []) {
         self.host = host
         self.port = port
         self.attempts = attempts
+        self.failedLookups = failedLookups
     }
 
     /// The error of the last attempt to fail (what Python's `create_connection` raises).
@@ -65,14 +90,15 @@ public struct CreateConnectionError: Error, Sendable, CustomStringConvertible {
         return nil
     }
 
-    /// "could not connect to host:port (2 attempts): ADDRESS: ERROR; ...".
+    /// "could not connect to host:port (2 attempts): ADDRESS: ERROR; ...",
+    /// then "; IPv4 lookup failed: ERROR" for each failed lookup.
     public var description: String {
         let each = attempts.map { attempt -> String in
             if case .failed(let error) = attempt.outcome { return "\(attempt.address): \(error)" }
             return "\(attempt.address): \(attempt.outcome)"
         }
         return "could not connect to \(hostAndPort(host, port)) (\(attempts.count) attempt\(attempts.count == 1 ? "" : "s")): "
-            + each.joined(separator: "; ")
+            + (each + failedLookups.map(\.description)).joined(separator: "; ")
     }
 }
 

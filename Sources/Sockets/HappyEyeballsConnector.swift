@@ -36,8 +36,8 @@ public struct HappyEyeballsConnector: Sendable {
     /// Connects to `host` (a name or an IP literal) and `port`. Must run in
     /// a task on a hub; the socket belongs to that hub.
     ///
-    /// - Throws: `CreateConnectionError` with every attempt's error when all
-    ///   fail; the lookup error (`AddressInfoError`) when no address was
+    /// - Throws: `CreateConnectionError` with every attempt's error (and the
+    ///   error of a lookup that failed for one family) when all fail; the lookup error (`AddressInfoError`) when no address was
     ///   found; `TimeoutError` when `timeout` passes; `InvalidArgument` for a
     ///   bad port or negative durations; `WrongHubError` off a hub. Anything
     ///   else (`CancellationError`) closes every socket and propagates.
@@ -93,6 +93,13 @@ struct HappyEyeballsRace: Sendable {
         error is SystemError || error is InvalidArgument || error is TimeoutError
     }
 
+    /// A lookup "error" that only says the name has no address of that
+    /// family: normal for a name with only A (or only AAAA) records.
+    static func meansNoAddress(_ error: any Error) -> Bool {
+        guard let error = error as? AddressInfoError else { return false }
+        return [AddressInfoError.noData, AddressInfoError.noName, AddressInfoError.addressFamily].contains(error.code)
+    }
+
     func run() async throws -> Outcome {
         let clock = ContinuousClock()
         let start = clock.now
@@ -145,8 +152,12 @@ struct HappyEyeballsRace: Sendable {
                             group.addTask { try await connect(attempt, to: address) }
                         case .succeed:
                             break
-                        case .failConnecting:
-                            throw CreateConnectionError(host: host, port: port, attempts: allRecords())
+                        case .failConnecting(_, let failedLookups):
+                            throw CreateConnectionError(
+                                host: host, port: port, attempts: allRecords(),
+                                failedLookups: failedLookups.filter { !Self.meansNoAddress($0.error) }.map {
+                                    .init(family: $0.family == .v6 ? .inet6 : .inet, error: $0.error)
+                                })
                         case .failResolving(let error):
                             throw error
                         }

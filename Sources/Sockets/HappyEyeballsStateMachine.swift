@@ -13,7 +13,9 @@
 ///   (250 ms) passes or when an attempt fails, whichever is first, while the
 ///   earlier attempts keep running (section 5).
 /// - The first attempt to connect wins. When every attempt failed and no
-///   lookup is pending, the whole connect fails with every attempt's error.
+///   lookup is pending, the whole connect fails with every attempt's error
+///   and the error of a lookup that failed (its family's addresses were
+///   never tried, which may be why nothing connected).
 struct HappyEyeballsStateMachine {
     /// The two address families raced.
     enum Family: Sendable, Equatable { case v6, v4 }
@@ -38,8 +40,10 @@ struct HappyEyeballsStateMachine {
         case startAttemptDelay(timer: Int)
         /// Done: this attempt won; cancel everything else and close the losers.
         case succeed(attempt: Int)
-        /// Done: every attempt failed (each with its error, in start order).
-        case failConnecting([(attempt: Int, address: SocketAddress, error: any Error)])
+        /// Done: every attempt failed (each with its error, in start order);
+        /// `failedLookups` are the lookups that failed, IPv6's first.
+        case failConnecting([(attempt: Int, address: SocketAddress, error: any Error)],
+                            failedLookups: [(family: Family, error: any Error)])
         /// Done: neither lookup gave an address; this is the error to report.
         case failResolving(any Error)
     }
@@ -155,7 +159,12 @@ struct HappyEyeballsStateMachine {
             return nil
         }
         isFinished = true
-        if !failures.isEmpty { return .failConnecting(failures) }
+        if !failures.isEmpty {
+            var failedLookups: [(family: Family, error: any Error)] = []
+            if case .failed(let error) = v6Lookup { failedLookups.append((.v6, error)) }
+            if case .failed(let error) = v4Lookup { failedLookups.append((.v4, error)) }
+            return .failConnecting(failures, failedLookups: failedLookups)
+        }
         // No address at all: report the lookup error (IPv4's, as a plain
         // AF_INET lookup would), else "no address".
         if case .failed(let error) = v4Lookup { return .failResolving(error) }

@@ -53,6 +53,7 @@ struct Connect: AsyncParsableCommand {
                 let target = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
                 print("failed: no attempt connected to \(target) in \(format(start.duration(to: clock.now)))")
                 report(error.attempts)
+                for lookup in error.failedLookups { print("  \(lookup)") }
                 return false
             } catch {
                 print("failed after \(format(start.duration(to: clock.now))): \(error)")

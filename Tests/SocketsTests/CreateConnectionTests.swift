@@ -135,6 +135,33 @@ struct CreateConnectionTests {
         }
     }
 
+    /// AAAA gives [::1], which refuses; the A lookup fails (here: out of
+    /// descriptors). The error names both, not only the refusal: the lookup
+    /// is why 127.0.0.1 was never tried. A family with no address is no failure.
+    @Test func aFailedLookupOfOneFamilyIsPartOfTheError() async throws {
+        let halfFailing = FakeResolver(v6: .init(addresses: ["::1"]), v4: .init(error: SystemError(code: EMFILE)))
+        let v4Missing = FakeResolver(v6: .init(addresses: ["::1"]),
+                                     v4: .init(error: AddressInfoError(code: AddressInfoError.noData)))
+        let (failed, missing) = try await onHub("he-half-lookup") { _ in
+            let probe = try loopbackServer(.inet6)
+            let port = Int(try probe.localAddress().port)
+            probe.close()
+            let failed = await #expect(throws: CreateConnectionError.self) {
+                _ = try await createConnection(host: "half.fake.test", port: port, resolver: halfFailing)
+            }
+            let missing = await #expect(throws: CreateConnectionError.self) {
+                _ = try await createConnection(host: "v6only.fake.test", port: port, resolver: v4Missing)
+            }
+            return (failed, missing)
+        }
+        #expect(failed?.attempts.map(\.address.family) == [.inet6])
+        #expect(failed?.failedLookups.map(\.family) == [.inet])
+        #expect((failed?.failedLookups.first?.error as? SystemError)?.code == EMFILE)
+        #expect("\(failed!)".contains("Connection refused; IPv4 lookup failed: \(SystemError(code: EMFILE))"))
+        #expect(missing?.failedLookups.isEmpty == true)
+        #expect((missing?.lastError as? SystemError)?.code == ECONNREFUSED)
+    }
+
     @Test func aSlowAAAALookupDoesNotHoldUpIPv4() async throws {
         let slow = FakeResolver(v6: .init(addresses: ["::1"], delay: .seconds(5)), v4: .init(addresses: ["127.0.0.1"]))
         let (winner, took) = try await onHub("he-slow-aaaa") { _ in

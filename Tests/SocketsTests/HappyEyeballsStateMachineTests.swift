@@ -22,7 +22,8 @@ struct HappyEyeballsStateMachineTests {
             case .startAttempt(let attempt, let address): return "attempt \(attempt) \(address)"
             case .startAttemptDelay(let timer): return "timer \(timer)"
             case .succeed(let attempt): return "succeed \(attempt)"
-            case .failConnecting(let failures): return "fail \(failures.map { $0.attempt })"
+            case .failConnecting(let failures, let lookups):
+                return "fail \(failures.map { $0.attempt })" + lookups.map { " \($0.family) lookup: \($0.error)" }.joined()
             case .failResolving(let error): return "fail resolving \(error)"
             }
         }
@@ -88,12 +89,24 @@ struct HappyEyeballsStateMachineTests {
         _ = machine.handle(.resolved(.v4, [v4a]))
         _ = machine.handle(.attemptFailed(attempt: 0, SystemError(code: ENETUNREACH)))
         let last = machine.handle(.attemptFailed(attempt: 1, SystemError(code: ECONNREFUSED)))
-        guard case .failConnecting(let failures) = last.last else {
+        guard case .failConnecting(let failures, let failedLookups) = last.last else {
             Issue.record("expected a failure, got \(names(last))")
             return
         }
         #expect(failures.map { $0.address } == [v6a, v4a])
         #expect(failures.map { ($0.error as? SystemError)?.code } == [ENETUNREACH, ECONNREFUSED])
+        #expect(failedLookups.isEmpty)
+    }
+
+    /// AAAA gave an address that refused; A failed (out of descriptors):
+    /// the A lookup's error is part of the failure, not lost behind the refusal.
+    @Test func aFailedLookupIsReportedWithTheAttemptsOfTheOtherFamily() {
+        var machine = Machine()
+        _ = machine.handle(.resolved(.v6, [v6a]))
+        let actions = machine.handle(.attemptFailed(attempt: 0, SystemError(code: ECONNREFUSED)))
+        #expect(names(actions) == [])
+        #expect(names(machine.handle(.resolutionFailed(.v4, SystemError(code: EMFILE))))
+            == ["fail [0] v4 lookup: \(SystemError(code: EMFILE))"])
     }
 
     @Test func noFailureIsReportedWhileALookupIsPending() {
