@@ -95,7 +95,13 @@ public final class Hub: TaskExecutor, @unchecked Sendable {
     /// - Parameters:
     ///   - name: names the thread and appears in errors.
     ///   - threadPoolSize: threads in `threadPool` (at least 1).
-    public init(name: String = "hub", threadPoolSize: Int = 10) {
+    public convenience init(name: String = "hub", threadPoolSize: Int = 10) {
+        self.init(name: name, threadPoolSize: threadPoolSize, startsThread: true)
+    }
+
+    /// A hub whose loop runs on its own new thread (`startsThread`), or
+    /// later on a thread that calls `runLoop()` (`withCurrentThreadAsHub`).
+    init(name: String, threadPoolSize: Int, startsThread: Bool) {
         self.name = name
         self.threadPool = ThreadPool(threads: max(1, threadPoolSize), name: "\(name)-pool")
         guard let loop = evg_loop_new() else { fatalError("libev could not create a loop") }
@@ -123,7 +129,7 @@ public final class Hub: TaskExecutor, @unchecked Sendable {
         waiters.owner = me
         ev_async_start(loop, asyncWatcher)
         ev_prepare_start(loop, prepareWatcher)
-        startThread()
+        if startsThread { startThread() }
     }
 
     deinit {
@@ -152,6 +158,12 @@ public final class Hub: TaskExecutor, @unchecked Sendable {
 
     private func threadMain() {
         evg_set_thread_name("evg-\(name)")
+        runLoop()
+    }
+
+    /// Runs the loop on the calling thread, which is the hub's thread until
+    /// the loop stops (after `shutdown()`), then hands on what is left.
+    func runLoop() {
         evg_set_current_hub(Unmanaged.passUnretained(self).toOpaque())
         ev_run(loop, 0)
         // The loop ended: anything enqueued from now on goes to the global
