@@ -8,7 +8,11 @@ Run with the venv python (made by Benchmarks/setup.sh):
 Sections (all by default, or --only wait,resolve,echo,memory):
 
   wait     one-byte ping-pong over two pipes, best of --runs interleaved runs:
-           evergreen `bench wait` vs C libev (persistent watchers) vs gevent wait_read
+           evergreen `bench wait` vs C libev (persistent watchers) vs gevent wait_read.
+           evergreen's hub runs on the main thread of a one-thread process, as
+           gevent's hub and the C loop do; "evergreen-hub-thread" is the same with
+           the hub on a thread of its own beside the main thread, and
+           "evergreen-raw" waitRead(fd), a fresh watcher per call as gevent's
   resolve  inside the DNS test namespace (scripts/dnsworld run -- ...): evergreen
            `bench resolve` thread / ares vs gevent's thread / ares resolvers, and ares
            vs dnsperf against the same dnsmasq
@@ -46,6 +50,9 @@ SECTIONS = ["wait", "resolve", "echo", "memory"]
 RATIOS = [
     ("wait", "wait_vs_gevent", "evergreen", "gevent", ">=", 2.5, "wait evergreen/gevent"),
     ("wait", "wait_vs_c", "evergreen", "c-libev", ">=", 0.7, "wait evergreen/C libev"),
+    # the hub on a thread of its own (a second thread costs every system call a little)
+    ("wait", "wait_hub_thread_vs_gevent", "evergreen-hub-thread", "gevent", ">=", 2.5,
+     "wait hub-thread evergreen/gevent"),
     # waitRead(fd) with a fresh watcher per call, as gevent's wait_read(fd) does
     ("wait", "wait_raw_vs_gevent", "evergreen-raw", "gevent", ">=", 2.5, "wait raw-fd evergreen/gevent"),
     ("resolve", "resolve_thread_vs_gevent", "evergreen-thread", "gevent-thread", ">=", 3.0,
@@ -166,15 +173,19 @@ class Driver:
         sec = Section("wait", f"wait ping-pong, {a.rounds} rounds, best of {a.runs}")
         venv_py = str(bl.VENV_PY if bl.VENV_PY.exists() else Path(sys.executable))
         impls: list[tuple[str, Any]] = [
-            ("evergreen", lambda: self.eg("bench", "wait", "--rounds", str(a.rounds), "--api", "watcher", "--json")),
-            ("evergreen-raw", lambda: self.eg("bench", "wait", "--rounds", str(a.rounds), "--api", "raw", "--json")),
+            ("evergreen", lambda: self.eg("bench", "wait", "--rounds", str(a.rounds), "--api", "watcher",
+                                          "--hub", "main", "--json")),
+            ("evergreen-hub-thread", lambda: self.eg("bench", "wait", "--rounds", str(a.rounds), "--api", "watcher",
+                                                     "--hub", "thread", "--json")),
+            ("evergreen-raw", lambda: self.eg("bench", "wait", "--rounds", str(a.rounds), "--api", "raw",
+                                              "--hub", "main", "--json")),
             ("c-libev", lambda: [str(self.ref("pingpong_libev")), "--rounds", str(a.rounds), "--json"]),
             ("gevent", lambda: [venv_py, str(bl.BENCH_DIR / "gevent" / "pingpong.py"),
                                 "--rounds", str(a.rounds), "--json"]),
         ]
         if self.evergreen is None:
-            sec.fail("evergreen", self.evergreen_reason)
-            sec.fail("evergreen-raw", self.evergreen_reason)
+            for impl in ("evergreen", "evergreen-hub-thread", "evergreen-raw"):
+                sec.fail(impl, self.evergreen_reason)
         timeout = max(60.0, a.rounds / 2000.0)  # even 2,000 round trips/s finishes in time
         for run_no in range(1, a.runs + 1):
             parts = []
@@ -503,7 +514,7 @@ def plot(sections: dict[str, Section], rows: list[dict], path: Path, meta: dict)
     import matplotlib.pyplot as plt
 
     order = {
-        "wait": ["evergreen", "evergreen-raw", "c-libev", "gevent"],
+        "wait": ["evergreen", "evergreen-hub-thread", "evergreen-raw", "c-libev", "gevent"],
         "resolve": ["evergreen-thread", "gevent-thread", "evergreen-ares", "gevent-ares", "dnsperf"],
         "echo": ["evergreen", "c-epoll", "nio", "gevent"],
         "memory": ["evergreen", "gevent"],

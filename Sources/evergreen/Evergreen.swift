@@ -1,8 +1,7 @@
 import ArgumentParser
 import Sockets
 
-/// The `evergreen` command-line tool.
-@main
+/// The `evergreen` command-line tool (started by `EvergreenMain`).
 struct Evergreen: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evergreen",
