@@ -70,7 +70,7 @@ test-sanitizers: deps
 ## ci: what .ci/run runs on a clean clone: `make test`, then every test under ThreadSanitizer and
 ## under AddressSanitizer but those in CI_TSAN_SKIP / CI_ASAN_SKIP (regexes for swift test --skip;
 ## .ci/run says why each is left out)
-CI_SANITIZER_SKIP ?= aSilentFirstServerFallsThroughToTheNextUnlessPrimary|aQuickSoakPassesEveryPhase
+CI_SANITIZER_SKIP ?= aSilentFirstServerFallsThroughToTheNextUnlessPrimary
 CI_TSAN_SKIP ?= $(CI_SANITIZER_SKIP)
 CI_ASAN_SKIP ?= $(CI_SANITIZER_SKIP)|aConnectTo.*OutOfDescriptorsReportsEMFILE
 ci: test
