@@ -24,3 +24,9 @@ do {
     print("withTimeout:", error)
 }
 hub.shutdown()
+// The calling thread as a hub's thread (a one-thread program's main).
+let ranHere = try Hub.withCurrentThreadAsHub(name: "consumer-main") { here in
+    try await here.sleep(for: .milliseconds(1))
+    return Hub.current === here
+}
+print("withCurrentThreadAsHub:", ranHere)
