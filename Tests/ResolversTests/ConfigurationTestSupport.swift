@@ -18,7 +18,7 @@ func configFixture(_ name: String) -> String {
 func withConfigDirectory<T>(_ body: (ConfigDirectory) async throws -> T) async throws -> T {
     var template = Array("/tmp/evergreen-config-XXXXXX".utf8CString)
     guard mkdtemp(&template) != nil else { throw InvalidArgument("mkdtemp failed: errno \(errno)") }
-    let directory = ConfigDirectory(path: String(cString: template))
+    let directory = ConfigDirectory(path: String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
     defer { directory.remove() }
     return try await body(directory)
 }
