@@ -117,7 +117,10 @@ struct CloseAndConcurrencyTests {
             defer { client.close(); server.close() }
             try await fillSendBuffer(client)
             let shared = HubBound(client)
-            let writer = hub.spawn { await ending { try await shared.value.sendAll([1, 2, 3]); return 3 } }
+            // Megabytes, not a few bytes: the peer's window can still open
+            // just after the buffer fills (receive autotuning), and a short
+            // write would then finish without ever waiting.
+            let writer = hub.spawn { await ending { try await shared.value.sendAll(pattern(8 << 20)); return 3 } }
             try await waitForPendingWaits(hub, atLeast: 1)
             await #expect(throws: ConcurrentUseError.self) { try await client.sendAll([4]) }
             await #expect(throws: ConcurrentUseError.self) { _ = try await client.send([4]) }
