@@ -37,9 +37,10 @@ public struct HappyEyeballsConnector: Sendable {
     /// a task on a hub; the socket belongs to that hub.
     ///
     /// - Throws: `CreateConnectionError` with every attempt's error (and the
-    ///   error of a lookup that failed for one family) when all fail; the lookup error (`AddressInfoError`) when no address was
-    ///   found; `TimeoutError` when `timeout` passes; `InvalidArgument` for a
-    ///   bad port or negative durations; `WrongHubError` off a hub. Anything
+    ///   error of a lookup that failed for one family) when all fail; the
+    ///   lookup error (`AddressInfoError`) when no address was found;
+    ///   `TimeoutError` when `timeout` passes; `InvalidArgument` for a bad
+    ///   port or negative durations; `WrongHubError` off a hub. Anything
     ///   else (`CancellationError`) closes every socket and propagates.
     public func connect(host: String, port: Int) async throws -> sending Connection {
         guard (0...65535).contains(port) else { throw InvalidArgument("port must be 0-65535, got \(port)") }
@@ -156,7 +157,7 @@ struct HappyEyeballsRace: Sendable {
                             throw CreateConnectionError(
                                 host: host, port: port, attempts: allRecords(),
                                 failedLookups: failedLookups.filter { !Self.meansNoAddress($0.error) }.map {
-                                    .init(family: $0.family == .v6 ? .inet6 : .inet, error: $0.error)
+                                    .init(family: $0.family.addressFamily, error: $0.error)
                                 })
                         case .failResolving(let error):
                             throw error
@@ -209,11 +210,11 @@ struct HappyEyeballsRace: Sendable {
     /// Looks up one family's addresses for the stream socket to connect.
     private func lookUp(_ family: Family, with resolver: any Resolver) async throws -> Report {
         do {
-            let results = try await resolver.getaddrinfo(host: host, port: .number(port), family: family == .v6 ? .inet6 : .inet,
+            let results = try await resolver.getaddrinfo(host: host, port: .number(port), family: family.addressFamily,
                                                          type: .stream, proto: .tcp, flags: [])
             var seen = Set<SocketAddress>()
             let addresses = results.map { $0.address.withPort(UInt16(port)) }
-                .filter { $0.family == (family == .v6 ? .inet6 : .inet) && seen.insert($0).inserted }
+                .filter { $0.family == family.addressFamily && seen.insert($0).inserted }
             return (.resolved(family, addresses), nil)
         } catch is CancellationError {
             throw CancellationError()

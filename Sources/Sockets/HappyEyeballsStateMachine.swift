@@ -18,7 +18,12 @@
 ///   never tried, which may be why nothing connected).
 struct HappyEyeballsStateMachine {
     /// The two address families raced.
-    enum Family: Sendable, Equatable { case v6, v4 }
+    enum Family: Sendable, Equatable {
+        case v6, v4
+
+        /// The socket address family looked up and connected for it.
+        var addressFamily: AddressFamily { self == .v6 ? .inet6 : .inet }
+    }
 
     /// Something that happened.
     enum Event: Sendable {
