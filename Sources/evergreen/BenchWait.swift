@@ -111,15 +111,7 @@ struct BenchWait: ParsableCommand {
 }
 
 /// The process's threads (entries of /proc/self/task): 1 for `--hub main`.
-private func threadCount() -> Int {
-    guard let directory = opendir("/proc/self/task") else { return 0 }
-    defer { closedir(directory) }
-    var count = 0
-    while let entry = readdir(directory) {
-        if entry.pointee.d_name.0 != UInt8(ascii: ".") { count += 1 }
-    }
-    return count
-}
+private func threadCount() -> Int { directoryEntryCount("/proc/self/task") ?? 0 }
 
 /// A non-blocking pipe.
 struct Pipe: Sendable {

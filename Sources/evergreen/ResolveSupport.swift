@@ -129,6 +129,21 @@ private func hasDefaultRoute() -> Bool {
     return false
 }
 
+/// The entries of the directory at `path` other than "." and "..", or nil
+/// if it cannot be read (/proc/self/fd, /proc/self/task).
+func directoryEntryCount(_ path: String) -> Int? {
+    guard let directory = opendir(path) else { return nil }
+    defer { closedir(directory) }
+    var count = 0
+    while let entry = readdir(directory) {
+        // Read the name in place: a short entry is shorter than `d_name`'s
+        // 256 bytes, so copying the field (or the entry) reads past its end.
+        let name = UnsafeRawPointer(entry).advanced(by: MemoryLayout<dirent>.offset(of: \dirent.d_name)!)
+        if name.load(as: UInt8.self) != UInt8(ascii: ".") { count += 1 }
+    }
+    return count
+}
+
 /// A small text file's contents, or nil.
 func readText(_ path: String) -> String? {
     guard let file = fopen(path, "r") else { return nil }

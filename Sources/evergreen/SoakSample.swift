@@ -38,17 +38,8 @@ struct SoakSample: Sendable {
 
     /// Open descriptors, not counting the one used to list them.
     static func openDescriptors() -> Int {
-        guard let directory = opendir("/proc/self/fd") else { return -1 }
-        defer { closedir(directory) }
-        var count = 0
-        while let entry = readdir(directory) {
-            // Read the name in place: a short entry is shorter than `d_name`'s
-            // 256 bytes, so copying the field reads past its end.
-            let name = UnsafeRawPointer(entry).advanced(by: MemoryLayout<dirent>.offset(of: \dirent.d_name)!)
-            let isDot = name.load(as: UInt8.self) == UInt8(ascii: ".")
-            if !isDot { count += 1 }
-        }
-        return count - 1
+        guard let entries = directoryEntryCount("/proc/self/fd") else { return -1 }
+        return entries - 1
     }
 }
 
