@@ -46,7 +46,7 @@ extension Hub {
                 "withCurrentThreadAsHub: this thread already runs hub '\(running.name)'")
         }
         try checkLoopResources(name: name)
-        let hub = Hub(name: name, threadPoolSize: max(1, threadPoolSize), startsThread: false)
+        let hub = Hub(name: name, threadPoolSize: threadPoolSize, startsThread: false)
         let outcome = OutcomeBox<Result>()
         // The task's first job goes on the run queue, as from the hub's own
         // thread: the loop runs it in its first pass.
@@ -59,9 +59,8 @@ extension Hub {
             }
             hub.shutdown()
         }
+        // Returns once the loop has stopped, which only a shutdown does.
         hub.runLoop()
-        // The loop stopped; this returns at once (there is no thread to join).
-        hub.shutdown()
         guard let value = outcome.get() else {
             // Another thread shut the hub down while `body` awaited
             // something that is not a hub wait: the loop is gone, and `body`
