@@ -1,4 +1,5 @@
 import EvergreenHub
+import EvergreenTestSupport
 import Testing
 import Synchronization
 #if canImport(Glibc)
@@ -51,7 +52,7 @@ struct CurrentThreadHubTests {
     @Test func tasksStillWaitingWhenTheBodyReturnsWakeWithShutDown() throws {
         let pipe = try TestPipe()
         defer { pipe.close() }
-        let outcome = Signal()
+        let outcome = Event()
         let message = Box<String>()
         try Hub.withCurrentThreadAsHub(name: "t-leftover") { hub in
             hub.spawn {

@@ -34,63 +34,6 @@ struct TestPipe: Sendable {
     }
 }
 
-/// A one-shot signal between tasks and threads, for synchronising on events
-/// instead of sleeping.
-final class Signal: @unchecked Sendable {
-    private var fired = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-
-    init() {
-        pthread_mutex_init(mutex, nil)
-        pthread_cond_init(cond, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        pthread_cond_destroy(cond)
-        mutex.deallocate()
-        cond.deallocate()
-    }
-
-    func fire() {
-        pthread_mutex_lock(mutex)
-        fired = true
-        let toResume = waiters
-        waiters = []
-        pthread_cond_broadcast(cond)
-        pthread_mutex_unlock(mutex)
-        for waiter in toResume { waiter.resume() }
-    }
-
-    var isFired: Bool {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return fired
-    }
-
-    func wait() async {
-        await withCheckedContinuation { continuation in
-            pthread_mutex_lock(mutex)
-            if fired {
-                pthread_mutex_unlock(mutex)
-                continuation.resume()
-            } else {
-                waiters.append(continuation)
-                pthread_mutex_unlock(mutex)
-            }
-        }
-    }
-
-    /// Blocks the calling thread (for thread-pool work only).
-    func waitBlocking() {
-        pthread_mutex_lock(mutex)
-        while !fired { pthread_cond_wait(cond, mutex) }
-        pthread_mutex_unlock(mutex)
-    }
-}
-
 /// Waits until `condition` holds, yielding to the hub in between; fails
 /// the test after `limit` tries instead of hanging.
 func eventually(_ limit: Int = 1_000_000, _ condition: () async throws -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async rethrows {

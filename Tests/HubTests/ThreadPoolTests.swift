@@ -1,4 +1,5 @@
 import EvergreenHub
+import EvergreenTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -28,7 +29,7 @@ struct ThreadPoolTests {
     @Test func aCancelledTaskReturnsAtOnceWhileItsWorkRunsOn() async throws {
         let hub = Hub(name: "t-poolcancel", threadPoolSize: 2)
         defer { hub.shutdown() }
-        let started = Signal(), release = Signal(), finished = Flag()
+        let started = Event(), release = Event(), finished = Flag()
         let task = hub.spawn {
             try await hub.threadPool.run { () -> Int in
                 started.fire()
@@ -51,7 +52,7 @@ struct ThreadPoolTests {
     @Test func queuedWorkOfACancelledTaskNeverRuns() async throws {
         let pool = ThreadPool(threads: 1, name: "t-queued")
         defer { pool.shutdown() }
-        let started = Signal(), release = Signal(), ranQueued = Flag()
+        let started = Event(), release = Event(), ranQueued = Flag()
         let blocker = testHub.spawn { try await pool.run { started.fire(); release.waitBlocking() } }
         await started.wait()
         let queued = testHub.spawn { try await pool.run { ranQueued.set() } }
@@ -79,7 +80,7 @@ struct ThreadPoolTests {
     @Test func aFullQueueIsAClearError() async throws {
         let pool = ThreadPool(threads: 1, queueLimit: 1, name: "t-full")
         defer { pool.shutdown() }
-        let started = Signal(), release = Signal()
+        let started = Event(), release = Event()
         let blocker = testHub.spawn { try await pool.run { started.fire(); release.waitBlocking() } }
         await started.wait()
         let queued = testHub.spawn { try await pool.run { } }
@@ -93,13 +94,13 @@ struct ThreadPoolTests {
 
     @Test func shutdownFailsQueuedWorkAndJoinsThreads() async throws {
         let pool = ThreadPool(threads: 1, name: "t-shutdown")
-        let started = Signal(), release = Signal()
+        let started = Event(), release = Event()
         let blocker = testHub.spawn { try await pool.run { started.fire(); release.waitBlocking(); return 1 } }
         await started.wait()
         let queued = testHub.spawn { try await pool.run { 2 } }
         await eventually { pool.queuedCount == 1 }
         // Shut down from another thread while the blocker still runs.
-        let done = Signal()
+        let done = Event()
         let thread = ThreadRunner { pool.shutdown(); done.fire() }
         await #expect(throws: HubError.self) { try await queued.value }
         release.fire()

@@ -1,4 +1,5 @@
 import EvergreenHub
+import EvergreenTestSupport
 import Testing
 
 @Suite("Timeout scopes and timers", .timeLimit(.minutes(1)))
@@ -58,7 +59,7 @@ struct TimeoutTests {
     }
 
     @Test func scopesInterruptThreadPoolWork() async throws {
-        let release = Signal()
+        let release = Event()
         defer { release.fire() }
         await #expect(throws: TimeoutError.self) {
             try await testHub.run { try await withTimeout(.milliseconds(20)) { try await testHub.threadPool.run { release.waitBlocking() } } }
