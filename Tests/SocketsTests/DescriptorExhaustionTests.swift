@@ -1,6 +1,7 @@
 import Sockets
 import Synchronization
 import Testing
+import EvergreenTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -271,14 +272,11 @@ final class ChildProcess {
         errors.close()
     }
 
-    /// Waits for the exit (on the hub's thread pool) and returns the wait status.
+    /// Waits for the exit (on the hub's thread pool) and returns the exit
+    /// status (`childExitStatus`: 128 + the signal for a child killed by one).
     func wait() async throws -> Int32 {
         let pid = self.pid
-        let status = try await (Hub.current ?? Hub.default).threadPool.run { () -> Int32 in
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-            return status
-        }
+        let status = try await (Hub.current ?? Hub.default).threadPool.run { childExitStatus(pid) }
         reaped = true
         return status
     }
@@ -304,8 +302,7 @@ final class ChildProcess {
         defer { reader.close() }
         let bytes = try await reader.readToEnd(maxBytes: 1 << 20)
         let status = try await child.wait()
-        let code = status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-        return (code, String(decoding: bytes, as: UTF8.self))
+        return (status, String(decoding: bytes, as: UTF8.self))
     }
 
     /// The fewest descriptors with which the CLI starts and exits cleanly
