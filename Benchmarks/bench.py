@@ -13,6 +13,7 @@ Sections (all by default, or --only wait,resolve,echo,memory):
            gevent's hub and the C loop do; "evergreen-hub-thread" is the same with
            the hub on a thread of its own beside the main thread, and
            "evergreen-raw" waitRead(fd), a fresh watcher per call as gevent's
+           wait_read(fd) makes
   resolve  inside the DNS test namespace (scripts/dnsworld run -- ...): evergreen
            `bench resolve` thread / ares vs gevent's thread / ares resolvers, and ares
            vs dnsperf against the same dnsmasq
@@ -172,13 +173,13 @@ class Driver:
         a = self.a
         sec = Section("wait", f"wait ping-pong, {a.rounds} rounds, best of {a.runs}")
         venv_py = str(bl.VENV_PY if bl.VENV_PY.exists() else Path(sys.executable))
+        def eg_wait(api: str, hub: str) -> Any:
+            return lambda: self.eg("bench", "wait", "--rounds", str(a.rounds), "--api", api, "--hub", hub, "--json")
+
         impls: list[tuple[str, Any]] = [
-            ("evergreen", lambda: self.eg("bench", "wait", "--rounds", str(a.rounds), "--api", "watcher",
-                                          "--hub", "main", "--json")),
-            ("evergreen-hub-thread", lambda: self.eg("bench", "wait", "--rounds", str(a.rounds), "--api", "watcher",
-                                                     "--hub", "thread", "--json")),
-            ("evergreen-raw", lambda: self.eg("bench", "wait", "--rounds", str(a.rounds), "--api", "raw",
-                                              "--hub", "main", "--json")),
+            ("evergreen", eg_wait("watcher", "main")),
+            ("evergreen-hub-thread", eg_wait("watcher", "thread")),
+            ("evergreen-raw", eg_wait("raw", "main")),
             ("c-libev", lambda: [str(self.ref("pingpong_libev")), "--rounds", str(a.rounds), "--json"]),
             ("gevent", lambda: [venv_py, str(bl.BENCH_DIR / "gevent" / "pingpong.py"),
                                 "--rounds", str(a.rounds), "--json"]),
