@@ -186,7 +186,7 @@ struct RaceTests {
         }
         print("shutdown vs waits, \(iterations) hubs: \(tally)")
         // Every hub thread and pool thread was joined...
-        let left = threadsStillRunning(ofHubs: names)
+        let left = await threadsStillRunning(ofHubs: names)
         #expect(left.isEmpty, "threads still running: \(left.prefix(10))")
         // ...every hub was freed (its loop, waiters and descriptors with it)...
         try await expectEventually("every hub freed") { hubs.allSatisfy { $0.hub == nil } }

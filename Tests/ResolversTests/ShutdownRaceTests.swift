@@ -68,7 +68,7 @@ struct ShutdownRaceTests {
             }
         }
         print("shutdown vs c-ares lookups, \(iterations) hubs: \(tally.sorted { $0.key < $1.key })")
-        let left = threadsStillRunning(ofHubs: names)
+        let left = await threadsStillRunning(ofHubs: names)
         #expect(left.isEmpty, "threads still running: \(left.prefix(10))")
         let deadline = ContinuousClock.now.advanced(by: .seconds(10))
         while freed.contains(where: { $0.object != nil }), ContinuousClock.now < deadline { await Task.yield() }

@@ -22,8 +22,18 @@ public func threadNames() -> [String] {
 /// The threads still running of the hubs named `hubs`: each hub's thread
 /// ("evg-<name>") and its pool's ("<name>-pool"), cut to the 15 bytes the
 /// kernel keeps of a thread name.
-public func threadsStillRunning(ofHubs hubs: [String]) -> [String] {
-    threadNames().filter { thread in
-        hubs.contains { thread == String("evg-\($0)".prefix(15)) || thread == String("\($0)-pool".prefix(15)) }
+///
+/// `pthread_join` returns once the kernel clears the thread's id, a moment
+/// before it drops the thread from /proc/self/task, so a thread joined just
+/// now may still be listed: this waits up to `grace` for the list to empty
+/// and returns what is left then.
+public func threadsStillRunning(ofHubs hubs: [String], grace: Duration = .seconds(10)) async -> [String] {
+    let deadline = ContinuousClock.now.advanced(by: grace)
+    while true {
+        let left = threadNames().filter { thread in
+            hubs.contains { thread == String("evg-\($0)".prefix(15)) || thread == String("\($0)-pool".prefix(15)) }
+        }
+        if left.isEmpty || ContinuousClock.now > deadline { return left }
+        await Task.yield()
     }
 }
