@@ -11,7 +11,10 @@ import Glibc
 struct DNSWorldConnectTests {
     /// deadv6.evergreen.test has AAAA 2001:db8:dead::1 (blackholed: its
     /// connect hangs) and A 192.0.2.1 (dummy0, where we listen). Happy
-    /// Eyeballs must answer after about one attempt delay, not the timeout.
+    /// Eyeballs must start the IPv4 attempt one attempt delay after the
+    /// IPv6 one and answer with it, not wait out the connect timeout. The
+    /// bounds are far from the timeout, not tight wall-clock goals: a loaded
+    /// machine under a sanitizer takes seconds over a lookup.
     @Test func aBlackholedIPv6AddressCostsOneAttemptDelayNotTheTimeout() async throws {
         try addBlackholeRoute("2001:db8:dead::/48")
         let (address, attempts, took) = try await onHub("deadv6") { _ in
@@ -20,7 +23,7 @@ struct DNSWorldConnectTests {
             let port = try server.localAddress().port
             let clock = ContinuousClock()
             let start = clock.now
-            let connection = try await HappyEyeballsConnector(timeout: .seconds(10))
+            let connection = try await HappyEyeballsConnector(timeout: .seconds(30))
                 .connect(host: "deadv6.evergreen.test", port: Int(port))
             connection.socket.close()
             return (connection.address, connection.attempts, start.duration(to: clock.now))
@@ -29,8 +32,11 @@ struct DNSWorldConnectTests {
         #expect(attempts.first?.address.host == "2001:db8:dead::1")
         if case .abandoned = attempts.first?.outcome {} else { Issue.record("IPv6 attempt: \(attempts)") }
         #expect(attempts.count == 2)
-        #expect((attempts.last?.startedAfter ?? .zero) >= .milliseconds(250))
-        #expect(took < .seconds(2))
+        // The attempt delay (250 ms) separates the attempts: a timer never
+        // fires early, and a gap near the timeout would mean it waited.
+        let gap = (attempts.last?.startedAfter ?? .zero) - (attempts.first?.startedAfter ?? .zero)
+        #expect(gap >= .milliseconds(250) && gap < .seconds(10), "IPv4 attempt \(gap) after the IPv6 one")
+        #expect(took < .seconds(15), "connected after \(took), the timeout being 30 s")
     }
 
     @Test func connectByNameUsesTheHubResolver() async throws {
