@@ -33,7 +33,7 @@ struct CreateConnectionTests {
         if case .abandoned = attempts[0].outcome {} else { Issue.record("IPv6 attempt: \(attempts[0])") }
         if case .connected = attempts[1].outcome {} else { Issue.record("IPv4 attempt: \(attempts[1])") }
         #expect(attempts[1].startedAfter >= .milliseconds(100))
-        #expect(took < .seconds(2))
+        #expect(took < .seconds(5), "took \(took), the timeout being 10 s")
     }
 
     @Test func aRefusedIPv6AttemptFallsBackWithoutWaitingForTheDelay() async throws {
@@ -43,7 +43,7 @@ struct CreateConnectionTests {
             let port = Int(try v4.localAddress().port)
             let clock = ContinuousClock()
             let start = clock.now
-            let connector = HappyEyeballsConnector(connectionAttemptDelay: .seconds(5), resolver: fake)
+            let connector = HappyEyeballsConnector(connectionAttemptDelay: .seconds(20), resolver: fake)
             let connection = try await connector.connect(host: "dual.fake.test", port: port)
             connection.socket.close()
             return (connection.address, connection.attempts, start.duration(to: clock.now))
@@ -55,7 +55,7 @@ struct CreateConnectionTests {
         } else {
             Issue.record("IPv6 attempt: \(attempts[0])")
         }
-        #expect(took < .seconds(2))
+        #expect(took < .seconds(10), "took \(took), the attempt delay being 20 s")
     }
 
     @Test func whenBothFamiliesWorkIPv6Wins() async throws {
@@ -111,7 +111,7 @@ struct CreateConnectionTests {
             #expect("\(error!)" == "timed out")
             let took = start.duration(to: clock.now)
             #expect(took >= .milliseconds(150))
-            #expect(took < .seconds(2))
+            #expect(took < .seconds(10), "took \(took)")  // a hang guard: both listeners never accept
             #expect(try await hub.statistics().pendingWaits == 0)
         }
     }
@@ -163,7 +163,7 @@ struct CreateConnectionTests {
     }
 
     @Test func aSlowAAAALookupDoesNotHoldUpIPv4() async throws {
-        let slow = FakeResolver(v6: .init(addresses: ["::1"], delay: .seconds(5)), v4: .init(addresses: ["127.0.0.1"]))
+        let slow = FakeResolver(v6: .init(addresses: ["::1"], delay: .seconds(20)), v4: .init(addresses: ["127.0.0.1"]))
         let (winner, took) = try await onHub("he-slow-aaaa") { _ in
             let v4 = try loopbackServer(.inet)
             defer { v4.close() }
@@ -176,7 +176,7 @@ struct CreateConnectionTests {
         }
         #expect(winner.family == .inet)
         #expect(took >= .milliseconds(50))
-        #expect(took < .seconds(2))
+        #expect(took < .seconds(10), "took \(took), the AAAA lookup taking 20 s")
         #expect(Set(slow.lookups) == [.inet, .inet6])
     }
 

@@ -17,7 +17,7 @@ struct TimeoutAndConnectTests {
             #expect("\(error!)" == "timed out")
             let took = start.duration(to: clock.now)
             #expect(took >= .milliseconds(50))
-            #expect(took < .seconds(2))
+            #expect(took < .seconds(10), "took \(took)")  // a hang guard: the peer never sends
         }
     }
 
@@ -51,7 +51,7 @@ struct TimeoutAndConnectTests {
             let clock = ContinuousClock()
             let start = clock.now
             await #expect(throws: TimeoutError.self) { try await client.connect(to: full.address) }
-            #expect(start.duration(to: clock.now) < .seconds(1))
+            #expect(start.duration(to: clock.now) < .seconds(10))  // a hang guard: the listener never accepts
         }
     }
 
