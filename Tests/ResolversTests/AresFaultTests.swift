@@ -113,7 +113,9 @@ struct AresFaultTests {
     @Test func noServerListeningIsConnectionRefusedPromptly() async throws {
         let hub = Hub(name: "ares-refused", threadPoolSize: 1)
         defer { hub.shutdown() }
-        let options = try aresTestOptions(nameserver: "127.0.0.1:\(FakeDNSServer.deadPort())", timeout: .seconds(60), tries: 2)
+        let dead = try FakeDNSServer.deadPort()
+        defer { close(dead.fd) }
+        let options = try aresTestOptions(nameserver: "127.0.0.1:\(dead.port)", timeout: .seconds(60), tries: 2)
         let resolver = try AresResolver(hub: hub, options: options)
         let elapsed = await aresElapsed {
             await #expect(throws: aresError(11, "ARES_ECONNREFUSED", "Could not contact DNS servers")) {

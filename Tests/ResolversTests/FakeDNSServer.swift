@@ -83,17 +83,25 @@ final class FakeDNSServer: @unchecked Sendable {
         throw FakeDNSError("no free port for UDP and TCP together (errno \(lastError))")
     }
 
-    /// A port where nothing listens (bound, then closed again).
-    static func deadPort() -> UInt16 {
+    /// A UDP port on 127.0.0.1 that answers every datagram with "port
+    /// unreachable" (so the sender sees ECONNREFUSED) for as long as the
+    /// returned descriptor is open: a socket bound there and connected to
+    /// itself, so the kernel hands it no datagram from anyone else. Held,
+    /// the port cannot be taken by a test running in parallel; a port bound
+    /// and closed again could be. Close the descriptor when done.
+    static func deadPort() throws -> (port: UInt16, fd: Int32) {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        defer { close(fd) }
+        guard fd >= 0 else { throw FakeDNSError("socket failed: errno \(errno)") }
         var address = loopback(port: 0)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            getsockname(fd, $0, &length) } }
-        return UInt16(bigEndian: address.sin_port)
+        let ready = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 && connect(fd, $0, length) == 0 } }
+        guard ready else {
+            let error = errno
+            close(fd)
+            throw FakeDNSError("no dead UDP port: errno \(error)")
+        }
+        return (UInt16(bigEndian: address.sin_port), fd)
     }
 
     /// "127.0.0.1:PORT", for `AresNameserver(parsing:)`.

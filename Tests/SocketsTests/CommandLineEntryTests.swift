@@ -39,10 +39,9 @@ struct CommandLineEntryTests {
             let (okStatus, okText) = try await ChildProcess.run([Self.evergreen!, "resolve", "--resolver", "block", "192.0.2.1"])
             #expect(okStatus == 0 && okText == "192.0.2.1  192.0.2.1\n", "\(okText)")
             // A failure inside an asynchronous command's run: exit status 1.
-            let probe = try loopbackServer()
-            let port = String(try probe.localAddress().port)
-            probe.close()
-            let (failedStatus, failedText) = try await ChildProcess.run([Self.evergreen!, "connect", "127.0.0.1", port])
+            let refusing = try RefusingPort()
+            defer { refusing.close() }
+            let (failedStatus, failedText) = try await ChildProcess.run([Self.evergreen!, "connect", "127.0.0.1", "\(refusing.port)"])
             #expect(failedStatus == 1 && failedText.contains("Connection refused"), "\(failedText)")
         }
     }

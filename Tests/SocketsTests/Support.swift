@@ -52,6 +52,34 @@ func loopbackServer(_ family: AddressFamily = .inet, backlog: Int = 16) throws -
     return try createServer(address: address, backlog: backlog)
 }
 
+/// A loopback port that refuses connections, on 127.0.0.1 and ::1 alike,
+/// for as long as this is open: a dual-stack socket bound to [::]:port that
+/// never listens. Held, the port cannot be taken by a test running in
+/// parallel, neither by a listener nor as a client's own port; a port
+/// found by closing a listener can be, and then a connect meant to be
+/// refused succeeds (CI saw it).
+final class RefusingPort {
+    let socket: Socket
+    let port: Int
+
+    init() throws {
+        socket = try Socket(family: .inet6, type: .stream)
+        do {
+            try socket.setOption(.ipv6Only, false)
+            try socket.bind(to: .inet6(host: "::", port: 0))
+            port = Int(try socket.localAddress().port)
+        } catch {
+            socket.close()
+            throw error
+        }
+    }
+
+    /// The port on 127.0.0.1.
+    var inet: SocketAddress { .inet(host: "127.0.0.1", port: UInt16(port)) }
+
+    func close() { socket.close() }
+}
+
 /// A connected pair of TCP sockets over loopback: (client, server side).
 func tcpPair(_ family: AddressFamily = .inet) async throws -> (Socket, Socket) {
     let server = try loopbackServer(family)
