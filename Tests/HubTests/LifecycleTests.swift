@@ -18,7 +18,7 @@ struct LifecycleTests {
         hub.shutdown()
         hub.shutdown()
         let error = await #expect(throws: HubError.self) { try await reader.value }
-        #expect("\(error!)" == "hub 't-shutdown' is shut down")
+        #expect(error.map { "\($0)" } == "hub 't-shutdown' is shut down")
         await #expect(throws: HubError.self) { try await sleeper.value }
         #expect(hub.isShutDown)
         await #expect(throws: HubError.self) { try await hub.run { 1 } }

@@ -53,7 +53,7 @@ func runEvergreen(_ arguments: [String]) async throws -> (Int32, String) {
     var template = Array("/tmp/evergreen-soak-XXXXXX".utf8CString)
     let fd = mkstemp(&template)
     guard fd >= 0 else { throw SystemError.lastError() }
-    let outputPath = String(cString: template)
+    let outputPath = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     defer { unlink(outputPath) }
 
     var actions = posix_spawn_file_actions_t()
