@@ -1,4 +1,5 @@
 import EvergreenHub
+import EvergreenTestSupport
 import Synchronization
 import Testing
 
@@ -30,12 +31,7 @@ final class WeakHub: @unchecked Sendable {
 
 /// Polls `condition` (yielding in between) for up to 10 seconds.
 func expectEventually(_ what: String, sourceLocation: SourceLocation = #_sourceLocation, _ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now.advanced(by: .seconds(10))
-    while !condition() {
-        if ContinuousClock.now > deadline {
-            Issue.record("never happened: \(what)", sourceLocation: sourceLocation)
-            return
-        }
-        await Task.yield()
+    if !(await poll(until: condition)) {
+        Issue.record("never happened: \(what)", sourceLocation: sourceLocation)
     }
 }

@@ -1,3 +1,4 @@
+import EvergreenTestSupport
 @testable import Resolvers
 import Synchronization
 import Testing
@@ -104,12 +105,7 @@ struct AresWindowTests {
             finished?.append(name)
             return found
         }
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: .seconds(10))
-        while try await queued(resolver) < count {
-            guard clock.now < deadline else { throw TestTimeout("\(name) never queued") }
-            await Task.yield()
-        }
+        guard try await poll(until: { try await queued(resolver) >= count }) else { throw TestTimeout("\(name) never queued") }
         return task
     }
 

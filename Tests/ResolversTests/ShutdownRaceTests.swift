@@ -70,8 +70,7 @@ struct ShutdownRaceTests {
         print("shutdown vs c-ares lookups, \(iterations) hubs: \(tally.sorted { $0.key < $1.key })")
         let left = await threadsStillRunning(ofHubs: names)
         #expect(left.isEmpty, "threads still running: \(left.prefix(10))")
-        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
-        while freed.contains(where: { $0.object != nil }), ContinuousClock.now < deadline { await Task.yield() }
+        _ = await poll { !freed.contains { $0.object != nil } }
         #expect(!freed.contains { $0.object != nil }, "\(freed.filter { $0.object != nil }.count) hubs or resolvers never freed")
         // Parallel tests hold descriptors of their own; a leaked channel
         // socket or loop per hub would be hundreds.

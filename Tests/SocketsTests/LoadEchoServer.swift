@@ -115,10 +115,9 @@ enum EchoServer {
         report.portDescriptorsAfter = socketDescriptors(port: port)
         // Closes are immediate; the wait only tolerates a straggling task.
         var descriptorsAfter = DescriptorCensus.take().count
-        let deadline = clock.now.advanced(by: .seconds(10))
-        while descriptorsAfter != descriptorsBefore, clock.now < deadline {
-            await Task.yield()
+        _ = await poll {
             descriptorsAfter = DescriptorCensus.take().count
+            return descriptorsAfter == descriptorsBefore
         }
         report.descriptorsAfter = descriptorsAfter
         return report

@@ -1,3 +1,4 @@
+import EvergreenTestSupport
 import Sockets
 import Synchronization
 import Testing
@@ -17,27 +18,17 @@ func onHub<T: Sendable>(_ name: String, _ body: @escaping @Sendable (Hub) async 
 /// event-based way to know another task really is blocked in recv, accept,
 /// a full send... Fails the test (instead of hanging) after 30 seconds.
 func waitForPendingWaits(_ hub: Hub, atLeast count: Int, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-    let clock = ContinuousClock()
-    let deadline = clock.now.advanced(by: .seconds(30))
-    while try await hub.statistics().pendingWaits < count {
-        if clock.now > deadline {
-            Issue.record("never saw \(count) pending waits", sourceLocation: sourceLocation)
-            throw TestFailure("no pending waits")
-        }
-        await Task.yield()
+    if try !(await poll(for: .seconds(30), until: { try await hub.statistics().pendingWaits >= count })) {
+        Issue.record("never saw \(count) pending waits", sourceLocation: sourceLocation)
+        throw TestFailure("no pending waits")
     }
 }
 
 /// Waits until `condition` holds, yielding in between; fails after 30 s.
 func eventually(_ what: String, sourceLocation: SourceLocation = #_sourceLocation, _ condition: () throws -> Bool) async throws {
-    let clock = ContinuousClock()
-    let deadline = clock.now.advanced(by: .seconds(30))
-    while try !condition() {
-        if clock.now > deadline {
-            Issue.record("never happened: \(what)", sourceLocation: sourceLocation)
-            throw TestFailure(what)
-        }
-        await Task.yield()
+    if try !(await poll(for: .seconds(30), until: condition)) {
+        Issue.record("never happened: \(what)", sourceLocation: sourceLocation)
+        throw TestFailure(what)
     }
 }
 

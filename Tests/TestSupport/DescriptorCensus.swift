@@ -35,10 +35,9 @@ public struct DescriptorCensus: Sendable {
 public func expectDescriptorsBack(to before: DescriptorCensus, margin: Int = 64,
                                   sourceLocation: SourceLocation = #_sourceLocation) async throws {
     var now = DescriptorCensus.take()
-    let deadline = ContinuousClock.now.advanced(by: .seconds(10))
-    while now.count > before.count + margin, ContinuousClock.now < deadline {
-        await Task.yield()
+    _ = await poll {
         now = DescriptorCensus.take()
+        return now.count <= before.count + margin
     }
     #expect(now.count <= before.count + margin, "descriptors: \(before.count) before, \(now.count) after",
             sourceLocation: sourceLocation)

@@ -28,12 +28,12 @@ public func threadNames() -> [String] {
 /// now may still be listed: this waits up to `grace` for the list to empty
 /// and returns what is left then.
 public func threadsStillRunning(ofHubs hubs: [String], grace: Duration = .seconds(10)) async -> [String] {
-    let deadline = ContinuousClock.now.advanced(by: grace)
-    while true {
-        let left = threadNames().filter { thread in
+    var left: [String] = []
+    _ = await poll(for: grace) {
+        left = threadNames().filter { thread in
             hubs.contains { thread == String("evg-\($0)".prefix(15)) || thread == String("\($0)-pool".prefix(15)) }
         }
-        if left.isEmpty || ContinuousClock.now > deadline { return left }
-        await Task.yield()
+        return left.isEmpty
     }
+    return left
 }
